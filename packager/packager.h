@@ -1,0 +1,42 @@
+/* The packager: owns every stream being published, cuts their samples into
+ * CMAF parts, commits them to the store and tells the HTTP side that a
+ * track moved on.  It runs on one libuv loop (the packager thread); the
+ * update callback is called on that thread right after each commit. */
+#ifndef LLHLS_PACKAGER_H
+#define LLHLS_PACKAGER_H
+
+#include "index.h"
+#include "ingest.h"
+#include "metrics.h"
+#include "store.h"
+
+#include <uv.h>
+
+/* Called after a commit moved a track's playlist (a new part, a segment
+ * completed, the stream ended).  pos is the track's new position. */
+typedef void (*llhls_update_cb)(void *ctx, const char *stream, int track, const llhls_position_t *pos);
+
+typedef struct llhls_packager_params {
+    llhls_store_t *store;
+    llhls_metrics_t *metrics;
+    uint32_t segment_target_us;
+    uint32_t part_target_us;
+    uint32_t window_us;         /* listed in playlists */
+    uint32_t grace_ms;          /* how long a stream waits for its publisher */
+    llhls_update_cb on_update;
+    void *update_ctx;
+} llhls_packager_params_t;
+
+/* Creates the packager on loop.  Streams the store holds as live (the
+ * process stopped while they were published) get a fresh grace period, so
+ * an encoder that reconnects continues its playlist.  Returns 0 or a
+ * negative error. */
+int llhls_packager_create(uv_loop_t *loop, const llhls_packager_params_t *p, llhls_ingest_t **out);
+/* Stops every publish (as if the publishers left) and frees the packager.
+ * Run the loop afterwards so that timers close. */
+void llhls_packager_destroy(llhls_ingest_t *ing);
+/* Ends a stream now (admin action or shutdown): its playlists get
+ * EXT-X-ENDLIST.  Returns 0 or -LLHLS_ENOTFOUND. */
+int llhls_packager_end_stream(llhls_ingest_t *ing, const char *stream);
+
+#endif

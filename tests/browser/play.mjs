@@ -1,0 +1,180 @@
+// Plays a page of the llhls player in headless Chromium (Debian's
+// /usr/bin/chromium, driven by playwright-core) and reports on one JSON line
+// what a viewer got: whether playback started, how far the playhead moved
+// while watched, stalls, latency behind live and dropped frames. The page
+// keeps those figures in window.llhlsStats (www/player.js).
+//
+//   node tests/browser/play.mjs --url URL [--seconds 25] [--screenshot FILE] [--start-timeout 20]
+//
+// Exits 0 whenever it could report (the caller judges the figures), 1 when
+// the browser could not be run at all, 2 on bad arguments.
+
+import { chromium } from 'playwright-core';
+
+const CHROMIUM = process.env.LLHLS_CHROMIUM || '/usr/bin/chromium';
+// Without the background-networking flags Chromium keeps trying to reach
+// outside hosts, which a closed test machine refuses; QUIC is off so that
+// nothing but plain HTTP to the page's origin is attempted.
+const CHROMIUM_ARGS = [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--autoplay-policy=no-user-gesture-required',
+];
+
+function parseArgs(argv) {
+    const opts = { url: null, seconds: 25, screenshot: null, startTimeout: 20 };
+    for (let i = 0; i < argv.length; i++) {
+        const name = argv[i];
+        const value = argv[i + 1];
+        if (value === undefined)
+            throw new Error('missing value after ' + name);
+        i++;
+        if (name === '--url')
+            opts.url = value;
+        else if (name === '--seconds')
+            opts.seconds = Number(value);
+        else if (name === '--screenshot')
+            opts.screenshot = value;
+        else if (name === '--start-timeout')
+            opts.startTimeout = Number(value);
+        else
+            throw new Error('unknown option ' + name);
+    }
+    if (!opts.url)
+        throw new Error('--url is required');
+    if (!(opts.seconds > 0) || !(opts.startTimeout > 0))
+        throw new Error('--seconds and --start-timeout must be positive numbers');
+    return opts;
+}
+
+function median(values) {
+    if (values.length === 0)
+        return null;
+    const v = [...values].sort((a, b) => a - b);
+    const mid = v.length >> 1;
+    return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+function round(v, digits = 3) {
+    return v === null || v === undefined ? null : Number(v.toFixed(digits));
+}
+
+const readStats = page => page.evaluate(() => {
+    const s = window.llhlsStats;
+    if (!s)
+        return null;
+    // A copy, so that later samples do not change what was read; the
+    // playhead is read now rather than at the page's last sample.
+    const copy = JSON.parse(JSON.stringify(s));
+    const video = document.querySelector('video');
+    if (video)
+        copy.currentTime = video.currentTime;
+    return copy;
+});
+
+async function run(opts) {
+    const result = {
+        started: false,
+        start_seconds: null, // from page load to the first frame played
+        played_seconds: 0,
+        watched_seconds: opts.seconds,
+        stalls: null,
+        latency_median: null,
+        latency_max: null,
+        latency_samples: 0,
+        hls_latency: null,
+        rendition: null,
+        dropped_frames: null,
+        total_frames: null,
+        codecs: null,
+        errors: [],
+    };
+    // Playwright gives each launch() a new, empty profile directory and
+    // removes it on close, so no state carries over between runs.
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    try {
+        const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+        page.on('pageerror', e => result.errors.push('page: ' + e.message));
+        page.on('console', m => {
+            if (m.type() === 'error')
+                result.errors.push('console: ' + m.text());
+        });
+        page.on('response', r => {
+            if (r.status() >= 400)
+                result.errors.push('http: ' + r.status() + ' ' + r.url());
+        });
+        page.on('requestfailed', r => {
+            // Aborted requests are hls.js cancelling a load it no longer needs.
+            const why = r.failure() ? r.failure().errorText : '';
+            if (why !== 'net::ERR_ABORTED')
+                result.errors.push('request: ' + r.url() + ' ' + why);
+        });
+
+        const loadedAt = Date.now();
+        await page.goto(opts.url, { waitUntil: 'load', timeout: opts.startTimeout * 1000 });
+        result.codecs = await page.evaluate(() => ({
+            h264: MediaSource.isTypeSupported('video/mp4; codecs="avc1.64001f"'),
+            aac: MediaSource.isTypeSupported('audio/mp4; codecs="mp4a.40.2"'),
+        }));
+        try {
+            await page.waitForFunction(() => window.llhlsStats && (window.llhlsStats.started || window.llhlsStats.fatal),
+                                       null, { timeout: opts.startTimeout * 1000, polling: 100 });
+        } catch (e) {
+            result.errors.push('playback did not start within ' + opts.startTimeout + ' s');
+        }
+        let first = await readStats(page);
+        result.started = Boolean(first && first.started);
+        if (result.started) {
+            result.start_seconds = round((first.startedAt - loadedAt) / 1000, 2);
+            await page.waitForTimeout(opts.seconds * 1000);
+            const last = await readStats(page);
+            // Only the samples taken while watched; the page keeps the latest ones.
+            const taken = last.latencySampleTotal - first.latencySampleTotal;
+            const watched = taken > 0 ? last.latencySamples.slice(-taken) : [];
+            result.played_seconds = round(last.currentTime - first.currentTime);
+            result.latency_median = round(median(watched));
+            result.latency_max = round(watched.length ? Math.max(...watched) : null);
+            result.latency_samples = watched.length;
+            first = last;
+        }
+        if (first) {
+            result.stalls = first.stalls;
+            result.hls_latency = round(first.hlsLatency);
+            result.rendition = first.rendition;
+            result.dropped_frames = first.droppedFrames;
+            result.total_frames = first.totalFrames;
+            result.errors.push(...first.errors);
+            if (first.fatal)
+                result.errors.push('fatal: ' + first.fatal);
+        } else {
+            result.errors.push('window.llhlsStats is missing: the player script did not run');
+        }
+        if (opts.screenshot)
+            await page.screenshot({ path: opts.screenshot });
+    } finally {
+        await browser.close();
+    }
+    return result;
+}
+
+let opts;
+try {
+    opts = parseArgs(process.argv.slice(2));
+} catch (e) {
+    console.error('play.mjs: ' + e.message);
+    console.error('usage: node tests/browser/play.mjs --url URL [--seconds 25] [--screenshot FILE] [--start-timeout 20]');
+    process.exit(2);
+}
+try {
+    const result = await run(opts);
+    console.log(JSON.stringify(result));
+    process.exit(0);
+} catch (e) {
+    console.log(JSON.stringify({ started: false, errors: ['browser: ' + (e && e.message ? e.message : String(e))] }));
+    process.exit(1);
+}

@@ -1,0 +1,203 @@
+"""Fixtures that start the real llhls-origin (bound to 127.0.0.1, port 0)
+and real ffmpeg publishers, and always stop them."""
+import http.client
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from hls import MediaPlaylist  # noqa: E402
+
+BUILD = os.path.abspath(os.environ.get('top_builddir', os.path.join(os.path.dirname(__file__), '..', '..')))
+SRC = os.path.abspath(os.environ.get('top_srcdir', os.path.join(os.path.dirname(__file__), '..', '..')))
+ORIGIN_BIN = os.path.join(BUILD, 'origin', 'llhls-origin')
+FFMPEG = shutil.which('ffmpeg') or '/usr/bin/ffmpeg'
+
+
+class Response:
+    def __init__(self, status, headers, body, elapsed):
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.elapsed = elapsed
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    @property
+    def text(self):
+        return self.body.decode('utf-8', 'replace')
+
+
+class Origin:
+    """One llhls-origin process with its own data directory."""
+
+    def __init__(self, data_dir=None, args=()):
+        self.own_dir = data_dir is None
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix='llhls-test-')
+        self.args = list(args)
+        self.proc = None
+        self.log = []
+        self.start()
+
+    def start(self):
+        cmd = [ORIGIN_BIN, '--rtmp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--data', self.data_dir] + self.args
+        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        self.rtmp_port = self.http_port = None
+        ready = threading.Event()
+
+        def reader(proc):
+            for raw in proc.stderr:
+                line = raw.decode('utf-8', 'replace').rstrip('\n')
+                self.log.append(line)
+                m = re.search(r'listening: rtmp \S+:(\d+)', line)
+                if m:
+                    self.rtmp_port = int(m.group(1))
+                m = re.search(r'listening: http \S+:(\d+)', line)
+                if m:
+                    self.http_port = int(m.group(1))
+                    ready.set()
+            ready.set()
+
+        self.reader = threading.Thread(target=reader, args=(self.proc,), daemon=True)
+        self.reader.start()
+        if not ready.wait(15) or self.http_port is None or self.rtmp_port is None:
+            self.stop()
+            raise RuntimeError('llhls-origin did not start:\n' + '\n'.join(self.log))
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self.reader.join(5)
+        return self.proc.returncode if self.proc else None
+
+    def restart(self, sig=signal.SIGTERM):
+        self.stop(sig)
+        self.start()
+
+    def close(self):
+        self.stop()
+        if self.own_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def rtmp(self, name):
+        return 'rtmp://127.0.0.1:%d/%s' % (self.rtmp_port, name)
+
+    def url(self, path):
+        return 'http://127.0.0.1:%d%s' % (self.http_port, path)
+
+    def log_text(self):
+        return '\n'.join(self.log)
+
+    def get(self, path, headers=None, timeout=20, method='GET'):
+        conn = http.client.HTTPConnection('127.0.0.1', self.http_port, timeout=timeout)
+        t0 = time.monotonic()
+        try:
+            conn.request(method, path, headers=headers or {})
+            r = conn.getresponse()
+            body = r.read()
+            return Response(r.status, r.getheaders(), body, time.monotonic() - t0)
+        finally:
+            conn.close()
+
+    def playlist(self, path, **kw):
+        r = self.get(path, **kw)
+        assert r.status == 200, '%s -> %d %s' % (path, r.status, r.text)
+        return MediaPlaylist(r.text)
+
+    def metric(self, name):
+        text = self.get('/metrics').text
+        for line in text.splitlines():
+            if line.startswith(name + ' ') or line.startswith(name + '{'):
+                return float(line.rsplit(' ', 1)[1])
+        raise KeyError(name)
+
+    def wait_for(self, path, pred, timeout=30, interval=0.1):
+        """Polls a media playlist until pred(playlist) holds; returns it."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            r = self.get(path)
+            if r.status == 200:
+                last = MediaPlaylist(r.text)
+                if pred(last):
+                    return last
+            time.sleep(interval)
+        raise AssertionError('timed out waiting on %s; last:\n%s\nlog:\n%s' %
+                             (path, last.text if last else None, self.log_text()[-3000:]))
+
+
+def publish(url, size='640x360', rate='30', gop=None, duration=None, audio=True, sample_rate=48000,
+            vcodec_args=(), realtime=True, extra_input=(), bitrate=None):
+    """Starts ffmpeg publishing a test pattern (and a tone) to url."""
+    fps = eval(str(rate).replace('/', '*1.0/'))
+    g = gop if gop is not None else int(round(fps * 2))
+    cmd = [FFMPEG, '-hide_banner', '-nostdin', '-loglevel', 'error']
+    if realtime:
+        cmd += ['-re']
+    cmd += ['-f', 'lavfi', '-i', 'testsrc2=size=%s:rate=%s' % (size, rate)]
+    if audio:
+        cmd += ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=%d' % sample_rate]
+    cmd += list(extra_input)
+    if duration:
+        cmd += ['-t', str(duration)]
+    cmd += ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
+            '-g', str(g), '-keyint_min', str(g), '-sc_threshold', '0']
+    if bitrate:
+        cmd += ['-b:v', bitrate]
+    cmd += list(vcodec_args)
+    if audio:
+        cmd += ['-c:a', 'aac', '-b:a', '128k', '-ar', str(sample_rate)]
+    cmd += ['-f', 'flv', url]
+    return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def stop_publisher(p):
+    if p.poll() is None:
+        p.send_signal(signal.SIGINT)
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+@pytest.fixture
+def origin():
+    o = Origin()
+    yield o
+    o.close()
+
+
+@pytest.fixture(scope='module')
+def live():
+    """An origin with one stream, live/test, published for the whole module:
+    640x360 at 30 fps, 2 s GOP, AAC 48 kHz.  Ready once three segments are
+    complete."""
+    o = Origin()
+    pub = publish(o.rtmp('live/test'))
+    try:
+        o.wait_for('/live/test/video.m3u8', lambda pl: len(pl.complete_segments()) >= 3, timeout=40)
+        o.wait_for('/live/test/audio.m3u8', lambda pl: len(pl.complete_segments()) >= 3, timeout=10)
+        o.publisher = pub
+        yield o
+    finally:
+        stop_publisher(pub)
+        o.close()

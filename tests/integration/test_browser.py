@@ -1,0 +1,76 @@
+"""hls.js in headless Chromium plays a live stream from the origin's own
+player page: playback starts, the playhead keeps moving for 20 s without a
+stall, and the picture is less than 3 s behind the encoder's clock."""
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import SRC, Origin, publish, stop_publisher
+
+CHROMIUM = '/usr/bin/chromium'
+PLAY = os.path.join(SRC, 'tests', 'browser', 'play.mjs')
+WWW = os.path.join(SRC, 'www')
+WATCH_SECONDS = 20
+
+
+def need_browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip('%s is not installed (scripts/setup installs Debian\'s chromium)' % CHROMIUM)
+    if not os.path.isdir(os.path.join(SRC, 'node_modules', 'playwright-core')):
+        pytest.skip('node_modules/playwright-core is missing (scripts/setup runs npm ci)')
+    # scripts/setup puts hls.js beside the page; do the same when only npm ci ran.
+    lib = os.path.join(WWW, 'lib', 'hls.min.js')
+    if not os.path.exists(lib):
+        dist = os.path.join(SRC, 'node_modules', 'hls.js', 'dist', 'hls.min.js')
+        assert os.path.exists(dist), 'neither %s nor %s exists: run scripts/setup' % (lib, dist)
+        os.makedirs(os.path.dirname(lib), exist_ok=True)
+        shutil.copyfile(dist, lib)
+
+
+def run_player(url, screenshot):
+    node = shutil.which('node')
+    assert node, 'node is not on PATH (scripts/setup installs it)'
+    cmd = [node, PLAY, '--url', url, '--seconds', str(WATCH_SECONDS), '--screenshot', screenshot]
+    p = subprocess.run(cmd, cwd=SRC, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       timeout=WATCH_SECONDS + 90)
+    lines = [l for l in p.stdout.splitlines() if l.startswith('{')]
+    assert p.returncode == 0 and lines, 'play.mjs exited %d\nstdout:\n%s\nstderr:\n%s' % (
+        p.returncode, p.stdout, p.stderr[-3000:])
+    return json.loads(lines[-1])
+
+
+def test_hlsjs_plays_live_stream_in_chromium_with_low_latency():
+    need_browser()
+    artifacts = os.path.join(SRC, 'tests', 'artifacts')
+    os.makedirs(artifacts, exist_ok=True)
+    screenshot = os.path.join(artifacts, 'player.png')
+    o = Origin(args=['--www', WWW])
+    pub = None
+    try:
+        page = o.get('/player.html')
+        assert page.status == 200 and 'player.js' in page.text, \
+            'the origin does not serve www/player.html: %d %s' % (page.status, page.text[:200])
+        pub = publish(o.rtmp('live/browser'))
+        o.wait_for('/live/browser/video.m3u8', lambda pl: len(pl.complete_segments()) >= 2, timeout=40)
+
+        r = run_player(o.url('/player.html?src=/live/browser/index.m3u8'), screenshot)
+        print('browser: latency median %s s, max %s s over %d samples; played %.2f s of %d s; '
+              'stalls %s; dropped %s of %s frames; started after %s s; codecs %s' % (
+                  r['latency_median'], r['latency_max'], r['latency_samples'], r['played_seconds'],
+                  WATCH_SECONDS, r['stalls'], r['dropped_frames'], r['total_frames'], r['start_seconds'],
+                  r['codecs']))
+        detail = json.dumps(r, indent=1) + '\norigin log:\n' + o.log_text()[-2000:]
+        assert r['codecs'] == {'h264': True, 'aac': True}, 'Chromium cannot decode H.264/AAC from MSE\n' + detail
+        assert r['started'], 'playback never started\n' + detail
+        assert r['played_seconds'] >= WATCH_SECONDS - 2, 'the playhead fell behind the clock\n' + detail
+        assert r['stalls'] == 0, 'playback stalled\n' + detail
+        assert r['latency_samples'] >= WATCH_SECONDS * 2, 'too few latency samples\n' + detail
+        assert r['latency_median'] < 3.0, 'latency too high\n' + detail
+        assert os.path.getsize(screenshot) > 0
+    finally:
+        if pub is not None:
+            stop_publisher(pub)
+        o.close()

@@ -1,0 +1,426 @@
+"""Every LL-HLS rule of DESIGN.md, one test each, checked over HTTP against
+the real origin fed by ffmpeg (the module-scoped `live` fixture)."""
+import datetime
+import gzip
+import threading
+import time
+
+import pytest
+
+from hls import MediaPlaylist, attrs
+
+VIDEO = '/live/test/video.m3u8'
+AUDIO = '/live/test/audio.m3u8'
+TRACKS = [VIDEO, AUDIO]
+
+
+def next_part(pl):
+    seg = pl.segments[-1]
+    if seg.complete:
+        return seg.msn + 1, 0
+    return seg.msn, len(seg.parts)
+
+
+def collect_parts(o, path, seconds):
+    """Follows the playlist with blocking reloads for `seconds` and returns
+    every segment seen, complete, keyed by msn (as the last playlist saw
+    them)."""
+    pl = o.playlist(path)
+    seen = {}
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        m, n = next_part(pl)
+        pl = o.playlist('%s?_HLS_msn=%d&_HLS_part=%d' % (path, m, n))
+        for s in pl.segments:
+            if s.parts:
+                seen[s.msn] = s
+    return {k: v for k, v in seen.items() if v.complete}
+
+
+@pytest.mark.parametrize('path', TRACKS)
+def test_part_durations_never_exceed_part_target(live, path):
+    segs = collect_parts(live, path, 8)
+    pl = live.playlist(path)
+    assert segs
+    for s in segs.values():
+        for p in s.parts:
+            assert p.duration <= pl.part_target, (s.msn, p.uri, p.duration, pl.part_target)
+
+
+@pytest.mark.parametrize('path', TRACKS)
+def test_parts_are_at_least_85_percent_of_target_unless_independent_or_last(live, path):
+    segs = collect_parts(live, path, 8)
+    pt = live.playlist(path).part_target
+    for s in segs.values():
+        for i, p in enumerate(s.parts):
+            if p.independent or i == len(s.parts) - 1:
+                continue
+            assert p.duration >= 0.85 * pt, (s.msn, i, p.duration, pt)
+
+
+@pytest.mark.parametrize('path', TRACKS)
+def test_a_new_part_is_published_within_one_part_target(live, path):
+    pl = live.playlist(path)
+    pt = pl.part_target
+    gaps = []
+    m, n = next_part(pl)
+    pl = live.playlist('%s?_HLS_msn=%d&_HLS_part=%d' % (path, m, n))
+    last = time.monotonic()
+    for _ in range(15):
+        m, n = next_part(pl)
+        pl = live.playlist('%s?_HLS_msn=%d&_HLS_part=%d' % (path, m, n))
+        now = time.monotonic()
+        gaps.append(now - last)
+        last = now
+    # One part target, plus scheduling slack on a busy two-core machine.
+    assert max(gaps) <= pt + 0.15, gaps
+
+
+def test_video_segments_start_with_an_independent_part(live):
+    segs = collect_parts(live, VIDEO, 5)
+    for s in live.playlist(VIDEO).segments:
+        if s.parts:
+            assert s.parts[0].independent, s.msn
+    for s in segs.values():
+        assert s.parts[0].independent
+
+
+def test_video_segment_first_frame_is_an_idr(live, tmp_path):
+    pl = live.playlist(VIDEO)
+    seg = pl.complete_segments()[-1]
+    init = live.get('/live/test/' + seg.map if seg.map else '/live/test/' + pl.segments[0].map)
+    body = live.get('/live/test/' + seg.uri)
+    assert init.status == 200 and body.status == 200
+    f = tmp_path / 'seg.mp4'
+    f.write_bytes(init.body + body.body)
+    import subprocess
+    out = subprocess.run(['ffprobe', '-v', 'error', '-select_streams', 'v', '-show_frames', '-read_intervals',
+                          '%+#1', '-show_entries', 'frame=key_frame,pict_type', '-of', 'csv', str(f)],
+                         capture_output=True, text=True, timeout=30)
+    assert out.stdout.splitlines()[0].startswith('frame,1,I'), out.stdout + out.stderr
+
+
+@pytest.mark.parametrize('path', TRACKS)
+def test_discontinuity_map_and_date_stand_before_the_first_part(live, path):
+    pl = live.playlist(path)
+    assert pl.segments[0].map, 'the first listed segment has EXT-X-MAP'
+    for s in pl.segments:
+        assert all(not t.startswith('LATE:') for t in s.tags_before_parts), (s.msn, s.tags_before_parts)
+        assert 'EXT-X-PROGRAM-DATE-TIME' in s.tags_before_parts
+
+
+@pytest.mark.parametrize('path', TRACKS)
+def test_parts_listed_only_for_the_last_three_target_durations(live, path):
+    live.wait_for(path, lambda pl: len(pl.complete_segments()) >= 6, timeout=30)
+    pl = live.playlist(path)
+    td = pl.target_duration
+    after = 0.0  # duration of the segments after the one looked at
+    for s in reversed(pl.segments):
+        length = s.duration if s.complete else sum(p.duration for p in s.parts)
+        if after > 3 * td + 0.01:
+            assert not s.parts, 'segment %d ends %.2f s before the end and lists parts' % (s.msn, after)
+        if after + length <= 3 * td:
+            assert s.parts, 'segment %d starts %.2f s before the end and lists no parts' % (s.msn, after + length)
+        after += length
+    assert not pl.segments[0].parts
+
+
+@pytest.mark.parametrize('path', TRACKS)
+def test_parts_stay_downloadable_three_target_durations_after_leaving(live, path):
+    pl = live.playlist(path)
+    td = pl.target_duration
+    seg = [s for s in pl.segments if s.parts and s.complete][0]
+    uri = '/live/test/' + seg.parts[0].uri
+    first = live.get(uri)
+    assert first.status == 200
+    # Wait until the segment's parts have left the playlist.
+    live.wait_for(path, lambda p: all(not s.parts for s in p.segments if s.msn == seg.msn), timeout=6 * td + 5)
+    left = time.monotonic()
+    while time.monotonic() - left < 3 * td:
+        r = live.get(uri)
+        assert r.status == 200 and r.body == first.body
+        time.sleep(0.5)
+
+
+@pytest.mark.parametrize('path', TRACKS)
+def test_parts_concatenated_equal_the_segment(live, path):
+    pl = live.playlist(path)
+    segs = [s for s in pl.segments if s.parts and s.complete]
+    assert segs
+    for s in segs:
+        whole = live.get('/live/test/' + s.uri)
+        assert whole.status == 200
+        joined = b''.join(live.get('/live/test/' + p.uri).body for p in s.parts)
+        assert joined == whole.body, s.msn
+        assert abs(sum(p.duration for p in s.parts) - s.duration) < 0.01
+
+
+@pytest.mark.parametrize('path', TRACKS)
+def test_server_control_values(live, path):
+    pl = live.playlist(path)
+    sc = pl.server_control
+    td, pt = pl.target_duration, pl.part_target
+    assert sc['CAN-BLOCK-RELOAD'] == 'YES'
+    assert float(sc['PART-HOLD-BACK']) >= 3 * pt
+    assert float(sc['HOLD-BACK']) >= 3 * td
+    assert float(sc['CAN-SKIP-UNTIL']) >= 6 * td
+
+
+@pytest.mark.parametrize('path', TRACKS)
+def test_program_date_time_in_every_playlist_and_close_to_now(live, path):
+    pl = live.playlist(path)
+    assert all(s.pdt for s in pl.segments)
+    last = pl.segments[-1]
+    t = datetime.datetime.strptime(last.pdt, '%Y-%m-%dT%H:%M:%S.%fZ').replace(tzinfo=datetime.timezone.utc)
+    age = (datetime.datetime.now(datetime.timezone.utc) - t).total_seconds()
+    assert -1 < age < pl.target_duration * 3, age
+
+
+@pytest.mark.parametrize('path', TRACKS)
+def test_exactly_one_preload_hint_for_the_next_part(live, path):
+    pl = live.playlist(path)
+    assert len(pl.preload_hints) == 1
+    hint = pl.preload_hints[0]
+    assert hint['TYPE'] == 'PART'
+    m, n = next_part(pl)
+    assert hint['URI'].endswith('/%d.%d.m4s' % (m, n)), (hint, m, n)
+
+
+def test_rendition_report_for_every_other_rendition(live):
+    v = live.playlist(VIDEO)
+    a = live.playlist(AUDIO)
+    assert [r['URI'] for r in v.rendition_reports] == ['audio.m3u8']
+    assert [r['URI'] for r in a.rendition_reports] == ['video.m3u8']
+    rep = v.rendition_reports[0]
+    assert int(rep['LAST-MSN']) >= 0 and int(rep['LAST-PART']) >= 0
+
+
+def test_renditions_advance_within_one_part_target(live):
+    pt = live.playlist(VIDEO).part_target
+    worst = 0.0
+    for _ in range(20):
+        v = live.playlist(VIDEO)
+        a = live.playlist(AUDIO)
+
+        def end_time(pl):
+            s = pl.segments[-1]
+            t = datetime.datetime.strptime(s.pdt, '%Y-%m-%dT%H:%M:%S.%fZ').timestamp()
+            return t + sum(p.duration for p in s.parts)
+        worst = max(worst, abs(end_time(v) - end_time(a)))
+        time.sleep(0.1)
+    assert worst <= pt + 0.05, worst
+
+
+def test_multivariant_playlist_describes_the_stream(live):
+    r = live.get('/live/test/index.m3u8')
+    assert r.status == 200
+    assert r.header('Content-Type') == 'application/vnd.apple.mpegurl'
+    text = r.text
+    assert '#EXT-X-INDEPENDENT-SEGMENTS' in text
+    media = [attrs(l.split(':', 1)[1]) for l in text.splitlines() if l.startswith('#EXT-X-MEDIA:')]
+    assert media and media[0]['TYPE'] == 'AUDIO' and media[0]['URI'] == 'audio.m3u8'
+    inf = [l for l in text.splitlines() if l.startswith('#EXT-X-STREAM-INF:')]
+    assert len(inf) == 1
+    a = attrs(inf[0].split(':', 1)[1])
+    assert a['RESOLUTION'] == '640x360'
+    assert a['FRAME-RATE'] == '30.000'
+    codecs = a['CODECS'].split(',')
+    assert codecs[0].startswith('avc1.') and len(codecs[0]) == 11
+    assert codecs[1] == 'mp4a.40.2'
+    assert int(a['BANDWIDTH']) > 100000
+    assert text.splitlines()[text.splitlines().index(inf[0]) + 1] == 'video.m3u8'
+
+
+# ---- blocking reload ----
+
+def test_blocking_reload_holds_until_the_part_is_listed(live):
+    pl = live.playlist(VIDEO)
+    m, n = next_part(pl)
+    n += 1  # two parts ahead: must wait
+    r = live.get('%s?_HLS_msn=%d&_HLS_part=%d' % (VIDEO, m, n))
+    assert r.status == 200
+    got = MediaPlaylist(r.text)
+    listed = {(s.msn, i) for s in got.segments for i in range(len(s.parts))}
+    assert (m, n) in listed or got.last_msn > m
+    assert r.elapsed > 0.05, 'answered at once although the part did not exist'
+
+
+def test_part_past_the_end_of_a_segment_means_part_zero_of_the_next(live):
+    pl = live.playlist(VIDEO)
+    full = pl.complete_segments()[-1]
+    per_segment = len(full.parts)   # parts in a whole segment (all alike here)
+    m = pl.segments[-1].msn if not pl.segments[-1].complete else pl.segments[-1].msn + 1
+    # Part `per_segment` of M does not exist: M ends before it, so the
+    # request is answered by part 0 of M+1.
+    r = live.get('%s?_HLS_msn=%d&_HLS_part=%d' % (VIDEO, m, per_segment))
+    assert r.status == 200, r.text
+    got = MediaPlaylist(r.text)
+    seg_m = [s for s in got.segments if s.msn == m][0]
+    assert seg_m.complete and len(seg_m.parts) == per_segment
+    nxt = [s for s in got.segments if s.msn == m + 1]
+    assert nxt and nxt[0].parts, 'answered before part 0 of the next segment existed'
+
+
+def test_msn_alone_holds_until_the_segment_is_complete(live):
+    pl = live.playlist(VIDEO)
+    m = pl.segments[-1].msn
+    if pl.segments[-1].complete:
+        m += 1
+    r = live.get('%s?_HLS_msn=%d' % (VIDEO, m))
+    assert r.status == 200
+    got = MediaPlaylist(r.text)
+    assert [s for s in got.segments if s.msn == m][0].complete
+
+
+def test_part_without_msn_is_400(live):
+    r = live.get(VIDEO + '?_HLS_part=1')
+    assert r.status == 400
+
+
+def test_msn_more_than_two_ahead_is_400_at_once(live):
+    pl = live.playlist(VIDEO)
+    r = live.get('%s?_HLS_msn=%d' % (VIDEO, pl.last_msn + 3))
+    assert r.status == 400 and r.elapsed < 0.5
+
+
+def test_part_beyond_the_advance_limit_is_400_at_once(live):
+    pl = live.playlist(VIDEO)
+    m, n = next_part(pl)
+    r = live.get('%s?_HLS_msn=%d&_HLS_part=%d' % (VIDEO, m + 2, 100))
+    assert r.status == 400 and r.elapsed < 0.5
+
+
+def test_blocked_request_gets_503_after_three_target_durations(origin):
+    from conftest import publish, stop_publisher
+    pub = publish(origin.rtmp('live/short'), duration=4)
+    try:
+        pl = origin.wait_for('/live/short/video.m3u8', lambda p: len(p.complete_segments()) >= 1, timeout=20)
+        stop_publisher(pub)
+        # The publisher is gone (the grace period keeps the stream open):
+        # a request two segments ahead can never be answered.
+        origin.wait_for('/live/short/video.m3u8', lambda p: p.segments[-1].complete, timeout=10)
+        pl = origin.playlist('/live/short/video.m3u8')
+        td = pl.target_duration
+        r = origin.get('/live/short/video.m3u8?_HLS_msn=%d' % (pl.last_msn + 2), timeout=6 * td + 5)
+        assert r.status == 503
+        assert 3 * td - 0.5 <= r.elapsed <= 3 * td + 1.5, r.elapsed
+    finally:
+        stop_publisher(pub)
+
+
+def test_msn_already_present_returns_the_whole_playlist_at_once(live):
+    pl = live.playlist(VIDEO)
+    m = pl.segments[0].msn
+    r = live.get('%s?_HLS_msn=%d&_HLS_part=0' % (VIDEO, m))
+    assert r.status == 200 and r.elapsed < 0.5
+    assert MediaPlaylist(r.text).segments[0].msn == m
+
+
+def test_msn_that_left_the_window_returns_the_playlist_at_once(live):
+    r = live.get('%s?_HLS_msn=0' % VIDEO)
+    assert r.status == 200 and r.elapsed < 0.5
+
+
+# ---- delta updates and hints ----
+
+@pytest.mark.parametrize('skip', ['YES', 'v2'])
+def test_skip_answers_with_exactly_one_skip_tag(live, skip):
+    r = live.get('%s?_HLS_skip=%s' % (VIDEO, skip))
+    assert r.status == 200
+    pl = MediaPlaylist(r.text)
+    assert len(pl.skip) == 1
+    assert pl.version >= 9
+    full = live.playlist(VIDEO)
+    assert pl.first_msn == full.first_msn
+    if skip == 'v2':
+        assert 'RECENTLY-REMOVED-DATERANGES' in pl.skip[0]
+
+
+def test_hinted_part_is_held_until_complete_then_sent_whole(live):
+    pl = live.playlist(VIDEO)
+    hint = pl.preload_hints[0]['URI']
+    r = live.get('/live/test/' + hint)
+    assert r.status == 200
+    assert r.body[4:8] == b'moof'
+    assert r.elapsed > 0.02
+    again = live.get('/live/test/' + hint)
+    assert again.body == r.body
+
+
+@pytest.mark.parametrize('path', ['/live/nope/index.m3u8', '/live/nope/video.m3u8', '/live/test/subtitles.m3u8',
+                                  '/live/test/video/99999999.m4s', '/live/test/video/0.99.m4s',
+                                  '/live/test/video/init-999.mp4', '/nothing', '/live/test/video/x.m4s'])
+def test_unknown_resources_are_404(live, path):
+    assert live.get(path).status == 404
+
+
+# ---- delivery ----
+
+def test_playlists_are_gzipped_on_request(live):
+    r = live.get(VIDEO, headers={'Accept-Encoding': 'gzip'})
+    assert r.header('Content-Encoding') == 'gzip'
+    assert gzip.decompress(r.body).startswith(b'#EXTM3U')
+    plain = live.get(VIDEO)
+    assert plain.header('Content-Encoding') is None and plain.body.startswith(b'#EXTM3U')
+
+
+def max_age(r):
+    cc = r.header('Cache-Control') or ''
+    for item in cc.split(','):
+        item = item.strip()
+        if item.startswith('max-age='):
+            return int(item[8:])
+    return None
+
+
+def test_cache_control(live):
+    pl = live.playlist(VIDEO)
+    td = pl.target_duration
+    m, n = next_part(pl)
+    blocking = live.get('%s?_HLS_msn=%d&_HLS_part=%d' % (VIDEO, m, n))
+    assert abs(max_age(blocking) - 6 * td) <= 1
+    assert max_age(live.get(VIDEO)) <= td / 2
+    seg = pl.complete_segments()[-1]
+    for uri in [seg.uri, seg.parts[0].uri if seg.parts else seg.uri, pl.segments[0].map]:
+        r = live.get('/live/test/' + uri)
+        assert max_age(r) >= 3600 and 'immutable' in r.header('Cache-Control')
+    assert max_age(live.get('/live/nope/video.m3u8')) == td
+    assert max_age(live.get(VIDEO + '?_HLS_part=1')) == td
+
+
+def test_cors_headers_expose_age(live):
+    r = live.get(VIDEO, headers={'Origin': 'http://player.example'})
+    assert r.header('Access-Control-Allow-Origin') == '*'
+    assert 'Age' in r.header('Access-Control-Expose-Headers')
+    pre = live.get(VIDEO, method='OPTIONS', headers={'Origin': 'http://player.example',
+                                                      'Access-Control-Request-Method': 'GET'})
+    assert pre.status in (200, 204) and pre.header('Access-Control-Allow-Origin') == '*'
+
+
+def test_metrics_in_prometheus_format(live):
+    r = live.get('/metrics')
+    assert r.status == 200
+    for name in ['llhls_streams_live', 'llhls_rtmp_bytes_in_total', 'llhls_parts_written_total',
+                 'llhls_http_waiting_requests']:
+        assert ('# TYPE %s ' % name) in r.text
+    assert live.metric('llhls_streams_live') == 1
+    assert live.metric('llhls_parts_written_total') > 10
+    assert 'llhls_http_requests_total{code="200"}' in r.text
+
+
+def test_many_blocked_requests_are_answered_in_the_same_turn(live):
+    pl = live.playlist(VIDEO)
+    m, n = next_part(pl)
+    results = []
+
+    def one():
+        r = live.get('%s?_HLS_msn=%d&_HLS_part=%d' % (VIDEO, m, n))
+        results.append((r.status, time.monotonic()))
+    threads = [threading.Thread(target=one) for _ in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len(results) == 50 and all(s == 200 for s, _ in results)
+    times = [t for _, t in results]
+    assert max(times) - min(times) < 0.25
