@@ -19,6 +19,7 @@ from hls import MediaPlaylist  # noqa: E402
 BUILD = os.path.abspath(os.environ.get('top_builddir', os.path.join(os.path.dirname(__file__), '..', '..')))
 SRC = os.path.abspath(os.environ.get('top_srcdir', os.path.join(os.path.dirname(__file__), '..', '..')))
 ORIGIN_BIN = os.path.join(BUILD, 'origin', 'llhls-origin')
+EDGE_BIN = os.path.join(BUILD, 'edge', 'llhls-edge')
 FFMPEG = shutil.which('ffmpeg') or '/usr/bin/ffmpeg'
 
 
@@ -40,7 +41,90 @@ class Response:
         return self.body.decode('utf-8', 'replace')
 
 
-class Origin:
+class Client:
+    """HTTP requests to a server on 127.0.0.1:http_port: HTTP/1.1 with
+    http.client, or HTTP/2 (h2c, prior knowledge) with curl when h2 is set."""
+    h2 = False
+
+    def get(self, path, headers=None, timeout=20, method='GET'):
+        if self.h2:
+            return curl_get('http://127.0.0.1:%d%s' % (self.http_port, path), headers, timeout, method,
+                            ['--http2-prior-knowledge'])
+        conn = http.client.HTTPConnection('127.0.0.1', self.http_port, timeout=timeout)
+        t0 = time.monotonic()
+        try:
+            conn.request(method, path, headers=headers or {})
+            r = conn.getresponse()
+            body = r.read()
+            return Response(r.status, r.getheaders(), body, time.monotonic() - t0)
+        finally:
+            conn.close()
+
+    def url(self, path):
+        return 'http://127.0.0.1:%d%s' % (self.http_port, path)
+
+    def playlist(self, path, **kw):
+        r = self.get(path, **kw)
+        assert r.status == 200, '%s -> %d %s' % (path, r.status, r.text)
+        return MediaPlaylist(r.text)
+
+    def metric(self, name):
+        text = self.get('/metrics').text
+        for line in text.splitlines():
+            if line.startswith(name + ' ') or line.startswith(name + '{'):
+                return float(line.rsplit(' ', 1)[1])
+        raise KeyError(name)
+
+    def metric_all(self, name):
+        """Every sample of a metric, by its labels."""
+        out = {}
+        for line in self.get('/metrics').text.splitlines():
+            if line.startswith(name + ' ') or line.startswith(name + '{'):
+                key, value = line.rsplit(' ', 1)
+                out[key] = float(value)
+        return out
+
+    def wait_for(self, path, pred, timeout=30, interval=0.1):
+        """Polls a media playlist until pred(playlist) holds; returns it."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            r = self.get(path)
+            if r.status == 200:
+                last = MediaPlaylist(r.text)
+                if pred(last):
+                    return last
+            time.sleep(interval)
+        raise AssertionError('timed out waiting on %s; last:\n%s\nlog:\n%s' %
+                             (path, last.text if last else None, self.log_text()[-3000:]))
+
+
+def curl_get(url, headers=None, timeout=20, method='GET', extra=()):
+    """One request with curl; returns a Response (body not decoded)."""
+    with tempfile.TemporaryDirectory() as d:
+        hfile, bfile = os.path.join(d, 'h'), os.path.join(d, 'b')
+        cmd = ['curl', '-s', '-X', method, '-D', hfile, '-o', bfile, '-w', '%{time_total} %{http_version}',
+               '--max-time', str(timeout)] + list(extra)
+        if method == 'HEAD':
+            cmd[cmd.index('-X'):cmd.index('-X') + 2] = ['-I']
+        for k, v in (headers or {}).items():
+            cmd += ['-H', '%s: %s' % (k, v)]
+        cmd.append(url)
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 5)
+        if not os.path.exists(hfile):
+            raise ConnectionError('curl %s failed: %s %s' % (url, out.returncode, out.stderr))
+        blocks = open(hfile, 'rb').read().decode('latin-1').split('\r\n\r\n')
+        head = [b for b in blocks if b.strip()][-1].split('\r\n')
+        status = int(head[0].split()[1])
+        hdrs = [tuple(x.strip() for x in l.split(':', 1)) for l in head[1:] if ':' in l]
+        body = open(bfile, 'rb').read() if os.path.exists(bfile) else b''
+        elapsed, version = out.stdout.split()
+        r = Response(status, hdrs, body, float(elapsed))
+        r.http_version = version
+        return r
+
+
+class Origin(Client):
     """One llhls-origin process with its own data directory."""
 
     def __init__(self, data_dir=None, args=()):
@@ -100,48 +184,64 @@ class Origin:
     def rtmp(self, name):
         return 'rtmp://127.0.0.1:%d/%s' % (self.rtmp_port, name)
 
-    def url(self, path):
-        return 'http://127.0.0.1:%d%s' % (self.http_port, path)
-
     def log_text(self):
         return '\n'.join(self.log)
 
-    def get(self, path, headers=None, timeout=20, method='GET'):
-        conn = http.client.HTTPConnection('127.0.0.1', self.http_port, timeout=timeout)
-        t0 = time.monotonic()
-        try:
-            conn.request(method, path, headers=headers or {})
-            r = conn.getresponse()
-            body = r.read()
-            return Response(r.status, r.getheaders(), body, time.monotonic() - t0)
-        finally:
-            conn.close()
 
-    def playlist(self, path, **kw):
-        r = self.get(path, **kw)
-        assert r.status == 200, '%s -> %d %s' % (path, r.status, r.text)
-        return MediaPlaylist(r.text)
+class Edge(Client):
+    """One llhls-edge process in front of the given origin URLs."""
 
-    def metric(self, name):
-        text = self.get('/metrics').text
-        for line in text.splitlines():
-            if line.startswith(name + ' ') or line.startswith(name + '{'):
-                return float(line.rsplit(' ', 1)[1])
-        raise KeyError(name)
+    def __init__(self, origins, args=(), h2=False):
+        self.origins = list(origins)
+        self.args = list(args)
+        self.h2 = h2
+        self.log = []
+        self.start()
 
-    def wait_for(self, path, pred, timeout=30, interval=0.1):
-        """Polls a media playlist until pred(playlist) holds; returns it."""
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
-            r = self.get(path)
-            if r.status == 200:
-                last = MediaPlaylist(r.text)
-                if pred(last):
-                    return last
-            time.sleep(interval)
-        raise AssertionError('timed out waiting on %s; last:\n%s\nlog:\n%s' %
-                             (path, last.text if last else None, self.log_text()[-3000:]))
+    def start(self):
+        cmd = [EDGE_BIN, '--listen', '127.0.0.1:0']
+        for o in self.origins:
+            cmd += ['--origin', o]
+        cmd += self.args
+        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        self.http_port = None
+        self.ports = []
+        ready = threading.Event()
+
+        def reader(proc):
+            for raw in proc.stderr:
+                line = raw.decode('utf-8', 'replace').rstrip('\n')
+                self.log.append(line)
+                m = re.search(r'listening: (https?) \S+:(\d+)', line)
+                if m:
+                    self.ports.append((m.group(1), int(m.group(2))))
+                    if self.http_port is None:
+                        self.http_port = int(m.group(2))
+                if 'origin:' in line:
+                    ready.set()
+            ready.set()
+
+        self.reader = threading.Thread(target=reader, args=(self.proc,), daemon=True)
+        self.reader.start()
+        if not ready.wait(15) or self.http_port is None:
+            self.stop()
+            raise RuntimeError('llhls-edge did not start:\n' + '\n'.join(self.log))
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.reader.join(5)
+        return self.proc.returncode
+
+    close = stop
+
+    def log_text(self):
+        return '\n'.join(self.log)
 
 
 def publish(url, size='640x360', rate='30', gop=None, duration=None, audio=True, sample_rate=48000,

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import SRC, Origin, publish, stop_publisher
+from conftest import SRC, Edge, Origin, publish, stop_publisher
 
 CHROMIUM = '/usr/bin/chromium'
 PLAY = os.path.join(SRC, 'tests', 'browser', 'play.mjs')
@@ -42,13 +42,15 @@ def run_player(url, screenshot):
     return json.loads(lines[-1])
 
 
-def test_hlsjs_plays_live_stream_in_chromium_with_low_latency():
+@pytest.mark.parametrize('via', ['origin', 'edge'])
+def test_hlsjs_plays_live_stream_in_chromium_with_low_latency(via):
     need_browser()
     artifacts = os.path.join(SRC, 'tests', 'artifacts')
     os.makedirs(artifacts, exist_ok=True)
-    screenshot = os.path.join(artifacts, 'player.png')
+    screenshot = os.path.join(artifacts, 'player-%s.png' % via)
     o = Origin(args=['--www', WWW])
     pub = None
+    edge = None
     try:
         page = o.get('/player.html')
         assert page.status == 200 and 'player.js' in page.text, \
@@ -56,8 +58,13 @@ def test_hlsjs_plays_live_stream_in_chromium_with_low_latency():
         pub = publish(o.rtmp('live/browser'))
         o.wait_for('/live/browser/video.m3u8', lambda pl: len(pl.complete_segments()) >= 2, timeout=40)
 
-        r = run_player(o.url('/player.html?src=/live/browser/index.m3u8'), screenshot)
-        print('browser: latency median %s s, max %s s over %d samples; played %.2f s of %d s; '
+        src = '/live/browser/index.m3u8'
+        if via == 'edge':
+            # The page from the origin, the stream from an edge: CORS.
+            edge = Edge([o.url('')])
+            src = edge.url(src)
+        r = run_player(o.url('/player.html?src=' + src), screenshot)
+        print('browser via %s: latency' % via + ' median %s s, max %s s over %d samples; played %.2f s of %d s; '
               'stalls %s; dropped %s of %s frames; started after %s s; codecs %s' % (
                   r['latency_median'], r['latency_max'], r['latency_samples'], r['played_seconds'],
                   WATCH_SECONDS, r['stalls'], r['dropped_frames'], r['total_frames'], r['start_seconds'],
@@ -73,4 +80,6 @@ def test_hlsjs_plays_live_stream_in_chromium_with_low_latency():
     finally:
         if pub is not None:
             stop_publisher(pub)
+        if edge is not None:
+            edge.close()
         o.close()

@@ -1,0 +1,117 @@
+/* What the edge's modules share: the process-wide state (cache, origins,
+ * metrics, configuration) and one worker per thread (its libuv loop, its
+ * h2o context, its listeners, its mailbox).  See docs/edge.md. */
+#ifndef LLHLS_EDGE_H
+#define LLHLS_EDGE_H
+
+#include "cache.h"
+#include "cache_key.h"
+#include "edge_config.h"
+
+#include <h2o.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <uv.h>
+
+typedef struct llhls_edge llhls_edge_t;
+typedef struct llhls_worker llhls_worker_t;
+
+/* One origin and what the edge knows of its health, shared by all threads. */
+typedef struct llhls_origin_state {
+    llhls_edge_origin_t conf;
+    atomic_int down;                /* marked down by a failure, up by a probe */
+    atomic_uint_fast64_t fetches, failures;
+} llhls_origin_state_t;
+
+typedef struct llhls_edge_metrics {
+    atomic_uint_fast64_t connections;   /* accepted, total */
+    atomic_int_fast64_t connections_open;
+    atomic_uint_fast64_t requests[8];   /* 200 206 304 400 404 502 503 other */
+    atomic_uint_fast64_t bytes_out;
+    atomic_uint_fast64_t upstream_fetches;
+    atomic_uint_fast64_t upstream_errors;
+    atomic_uint_fast64_t upstream_latency_us; /* sum of time to first byte */
+    atomic_int_fast64_t held;           /* requests waiting on a fill */
+    atomic_uint_fast64_t rapid_resets;  /* connections closed for cancelling too much */
+} llhls_edge_metrics_t;
+
+struct llhls_edge {
+    llhls_edge_config_t cfg;
+    llhls_cache_t *cache;
+    llhls_origin_state_t origins[LLHLS_EDGE_MAX_ORIGINS];
+    size_t norigins;
+    llhls_edge_metrics_t metrics;
+    llhls_worker_t *workers;
+    size_t nworkers;
+    SSL_CTX *ssl_ctx;               /* for TLS listeners, NULL when none */
+    h2o_access_log_filehandle_t *access_log; /* NULL when off */
+};
+
+/* A response being fed from a cache object; lives in its request's pool. */
+typedef struct llhls_reader llhls_reader_t;
+
+/* A worker's interest in one object: the watcher the cache calls, and the
+ * readers of this thread that send it.  Never freed while the worker runs:
+ * a callback racing with the end of the interest finds it recycled, and its
+ * wake-up is recognised as stale (see server.c). */
+typedef struct llhls_interest {
+    struct llhls_interest *next;    /* in the worker's table or free list */
+    llhls_worker_t *worker;
+    llhls_object_watcher_t watcher;
+    llhls_object_t *obj;            /* NULL when free */
+    uint64_t generation;            /* bumped at each reuse */
+    llhls_reader_t *readers;        /* this thread's readers of obj */
+    int queued;                     /* in the mailbox (under the mailbox lock) */
+} llhls_interest_t;
+
+struct llhls_worker {
+    llhls_edge_t *edge;
+    size_t index;
+    pthread_t thread;
+    uv_loop_t loop;
+    h2o_globalconf_t h2oconf;
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept_plain, accept_tls;
+    uv_tcp_t listeners[LLHLS_EDGE_MAX_LISTENERS];
+    size_t nlisteners;
+    uv_async_t wake;                /* the mailbox has entries, or stop */
+    pthread_mutex_t mailbox_lock;
+    llhls_interest_t **mailbox;     /* interests woken, drained by the loop */
+    size_t mailbox_len, mailbox_cap;
+    llhls_interest_t *interests;    /* active, by a linear list (few at once) */
+    llhls_interest_t *free_interests;
+    int stopping;
+    int draining;                   /* stopping: listeners closed, waiting for readers */
+    size_t readers;                 /* responses in progress (for a graceful stop) */
+    uv_timer_t drain;               /* bounds the wait for them */
+    /* upstream */
+    h2o_multithread_receiver_t getaddr_receiver;
+    h2o_timeout_t io_timeout;       /* ordinary fetches */
+    h2o_timeout_t blocking_timeout; /* blocking playlist fetches */
+    h2o_http1client_ctx_t client_ctx;
+    h2o_http1client_ctx_t blocking_client_ctx;
+    h2o_socketpool_t pools[LLHLS_EDGE_MAX_ORIGINS];
+};
+
+/* server.c */
+int llhls_worker_init(llhls_worker_t *w, llhls_edge_t *edge, size_t index);
+void *llhls_worker_main(void *arg);
+/* Asks the worker's loop to close its listeners and stop (any thread). */
+void llhls_worker_stop(llhls_worker_t *w);
+/* The port a listener of worker 0 actually bound (for port 0). */
+int llhls_worker_port(llhls_worker_t *w, size_t listener);
+
+/* upstream.c: starts the one fetch that fills obj (on the calling worker).
+ * The query sent is the key's canonical directives, or raw_query verbatim
+ * when given (a request the edge could not make sense of: the origin's
+ * answer, an error with its own max-age, is passed on). */
+void llhls_upstream_fetch(llhls_worker_t *w, llhls_object_t *obj, const llhls_cache_key_t *key, const char *path,
+                          size_t path_len, const char *raw_query, size_t raw_len);
+/* Marks origins down/up (probe timer). */
+void llhls_upstream_probe(llhls_worker_t *w);
+void llhls_upstream_init(llhls_worker_t *w);
+
+/* Renders the edge's /metrics. */
+int llhls_edge_metrics_render(llhls_edge_t *e, h2o_mem_pool_t *pool, h2o_iovec_t *out);
+
+#endif

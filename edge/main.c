@@ -1,0 +1,176 @@
+/* llhls-edge: HTTP/2 (h2 over TLS, h2c) and HTTP/1.1 to players, one
+ * upstream fetch per object to the origins, worker threads sharing one
+ * cache.  The main thread starts the workers, then waits for signals:
+ * SIGTERM/SIGINT stop, SIGHUP rereads the config file. */
+#include "edge.h"
+
+#include "error.h"
+#include "log.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+int llhls_edge_metrics_render(llhls_edge_t *e, h2o_mem_pool_t *pool, h2o_iovec_t *out)
+{
+    static const char *codes[8] = {"200", "206", "304", "400", "404", "502", "503", "other"};
+    llhls_cache_stats_t cs;
+    llhls_cache_stats(e->cache, &cs);
+    char *buf = h2o_mem_alloc_pool(pool, 8192);
+    size_t n = 0, cap = 8192;
+#define P(...) n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, __VA_ARGS__)
+#define M(name, type, help, v)                                                                                         \
+    P("# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type, name, (unsigned long long)(v))
+    llhls_edge_metrics_t *m = &e->metrics;
+    M("llhls_edge_connections_total", "counter", "Client connections accepted.", atomic_load(&m->connections));
+    P("# HELP llhls_edge_requests_total Responses by status code.\n# TYPE llhls_edge_requests_total counter\n");
+    for (int i = 0; i < 8; i++)
+        P("llhls_edge_requests_total{code=\"%s\"} %llu\n", codes[i], (unsigned long long)atomic_load(&m->requests[i]));
+    M("llhls_edge_bytes_out_total", "counter", "Body bytes handed to client connections.", atomic_load(&m->bytes_out));
+    M("llhls_edge_cache_hits_total", "counter", "Lookups answered by a cached or filling object.", cs.hits);
+    M("llhls_edge_cache_misses_total", "counter", "Lookups that started an upstream fetch.", cs.misses);
+    M("llhls_edge_cache_collapsed_total", "counter", "Lookups that waited on a fill already in flight.",
+      cs.collapsed);
+    M("llhls_edge_cache_bytes", "gauge", "Bytes of bodies in the cache.", cs.bytes);
+    M("llhls_edge_cache_objects", "gauge", "Objects in the cache.", cs.objects);
+    M("llhls_edge_cache_evictions_total", "counter", "Objects evicted for memory.", cs.evictions);
+    M("llhls_edge_upstream_fetches_total", "counter", "Upstream fetches started.", atomic_load(&m->upstream_fetches));
+    M("llhls_edge_upstream_errors_total", "counter", "Upstream attempts that failed.", atomic_load(&m->upstream_errors));
+    M("llhls_edge_upstream_first_byte_seconds_sum_us", "counter", "Microseconds to the upstream head, summed.",
+      atomic_load(&m->upstream_latency_us));
+    M("llhls_edge_held_requests", "gauge", "Requests waiting on a fill (blocking reloads, hinted parts).",
+      (uint64_t)atomic_load(&m->held));
+    P("# HELP llhls_edge_origin_up Whether an origin is considered up.\n# TYPE llhls_edge_origin_up gauge\n");
+    for (size_t i = 0; i < e->norigins; i++)
+        P("llhls_edge_origin_up{origin=\"%s\"} %d\n", e->origins[i].conf.url, !atomic_load(&e->origins[i].down));
+#undef M
+#undef P
+    *out = h2o_iovec_init(buf, n < cap ? n : cap);
+    return 0;
+}
+
+static SSL_CTX *make_ssl_ctx(const llhls_edge_listener_t *l)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (ctx == NULL)
+        return NULL;
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    if (SSL_CTX_use_certificate_chain_file(ctx, l->cert) != 1 ||
+        SSL_CTX_use_PrivateKey_file(ctx, l->key, SSL_FILETYPE_PEM) != 1) {
+        char buf[256];
+        ERR_error_string_n(ERR_get_error(), buf, sizeof(buf));
+        LLHLS_ERROR("edge", "cannot load the TLS certificate %s / key %s: %s", l->cert, l->key, buf);
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    h2o_ssl_register_alpn_protocols(ctx, h2o_http2_alpn_protocols);
+    return ctx;
+}
+
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+static void on_probe_timer(uv_timer_t *t)
+{
+    llhls_upstream_probe(t->data);
+}
+
+int main(int argc, char **argv)
+{
+    static llhls_edge_t edge;
+    llhls_edge_t *e = &edge;
+    char err[512];
+    const char *config_path = NULL;
+    llhls_edge_config_default(&e->cfg);
+    int r = llhls_edge_config_parse_args(&e->cfg, argc, argv, &config_path, err, sizeof(err));
+    if (r == 1)
+        return 0;
+    if (r != 0) {
+        fprintf(stderr, "llhls-edge: %s\n", err);
+        return 2;
+    }
+    llhls_log_set_level(e->cfg.log_level);
+    raise_fd_limit();
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+    e->cache = llhls_cache_create(e->cfg.cache_size);
+    e->norigins = e->cfg.norigins;
+    for (size_t i = 0; i < e->norigins; i++)
+        e->origins[i].conf = e->cfg.origins[i];
+    for (size_t i = 0; i < e->cfg.nlisteners; i++) {
+        if (e->cfg.listeners[i].tls && e->ssl_ctx == NULL && (e->ssl_ctx = make_ssl_ctx(&e->cfg.listeners[i])) == NULL)
+            return 1;
+    }
+    if (e->cfg.access_log[0]) {
+        /* Combined log format, and the time the request took. */
+        const char *path = strcmp(e->cfg.access_log, "-") == 0 ? "/dev/stderr" : e->cfg.access_log;
+        e->access_log = h2o_access_log_open_handle(
+            path, "%h %l %u %t \"%r\" %s %b \"%{referer}i\" \"%{user-agent}i\" %{duration}x", 0);
+        if (e->access_log == NULL) {
+            LLHLS_ERROR("edge", "cannot open the access log %s", e->cfg.access_log);
+            return 1;
+        }
+    }
+    e->nworkers = e->cfg.threads;
+    e->workers = calloc(e->nworkers, sizeof(*e->workers));
+    for (size_t i = 0; i < e->nworkers; i++) {
+        if (llhls_worker_init(&e->workers[i], e, i) != 0)
+            return 1;
+    }
+    uv_timer_t probe;
+    uv_timer_init(&e->workers[0].loop, &probe);
+    probe.data = &e->workers[0];
+    uv_timer_start(&probe, on_probe_timer, e->cfg.probe_interval_ms, e->cfg.probe_interval_ms);
+    for (size_t i = 0; i < e->cfg.nlisteners; i++)
+        LLHLS_INFO("edge", "listening: %s %s:%d", e->cfg.listeners[i].tls ? "https" : "http", e->cfg.listeners[i].addr,
+                   llhls_worker_port(&e->workers[0], i));
+    for (size_t i = 0; i < e->norigins; i++)
+        LLHLS_INFO("edge", "origin: %s", e->origins[i].conf.url);
+    for (size_t i = 0; i < e->nworkers; i++)
+        pthread_create(&e->workers[i].thread, NULL, llhls_worker_main, &e->workers[i]);
+
+    for (;;) {
+        int sig = 0;
+        sigwait(&sigs, &sig);
+        if (sig == SIGHUP) {
+            /* The whole command line again, so that its flags still win
+             * over the file. */
+            llhls_edge_config_t next;
+            const char *path = NULL;
+            llhls_edge_config_default(&next);
+            if (llhls_edge_config_parse_args(&next, argc, argv, &path, err, sizeof(err)) != 0) {
+                LLHLS_ERROR("edge", "reload refused, the running configuration stays: %s", err);
+                continue;
+            }
+            llhls_log_set_level(next.log_level);
+            LLHLS_INFO("edge", "configuration reloaded from %s (log level applied; listeners and origins need a "
+                       "restart)", config_path ? config_path : "the defaults");
+            continue;
+        }
+        LLHLS_INFO("edge", "signal %d: stopping", sig);
+        break;
+    }
+    uv_timer_stop(&probe);
+    for (size_t i = 0; i < e->nworkers; i++)
+        llhls_worker_stop(&e->workers[i]);
+    for (size_t i = 0; i < e->nworkers; i++)
+        pthread_join(e->workers[i].thread, NULL);
+    LLHLS_INFO("edge", "stopped");
+    return 0;
+}

@@ -1,0 +1,208 @@
+"""llhls-edge in front of real origins: one upstream fetch per object
+however many players wait, HTTP/2 over TLS with ALPN, failover between
+origins, a parent tier, config reload, and its own /metrics."""
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import Edge, Origin, curl_get, publish, stop_publisher
+from hls import MediaPlaylist
+
+VIDEO = '/live/test/video.m3u8'
+
+
+def next_part(pl):
+    seg = pl.segments[-1]
+    if seg.complete:
+        return seg.msn + 1, 0
+    return seg.msn, len(seg.parts)
+
+
+@pytest.fixture(scope='module')
+def edge(live):
+    e = Edge([live.url('')], args=['--threads', '2'])
+    yield e
+    e.close()
+
+
+def test_edge_serves_the_origins_url_space(live, edge):
+    for path in ['/live/test/index.m3u8', VIDEO, '/live/test/audio.m3u8']:
+        a, b = live.get(path), edge.get(path)
+        assert a.status == b.status == 200
+        assert b.header('Content-Type') == a.header('Content-Type')
+    pl = edge.playlist(VIDEO)
+    seg = pl.complete_segments()[-1]
+    assert edge.get('/live/test/' + seg.uri).body == live.get('/live/test/' + seg.uri).body
+    assert edge.get('/live/nope/index.m3u8').status == 404
+
+
+def test_edge_speaks_h2c_and_sets_age_and_cors(live, edge):
+    pl = edge.playlist(VIDEO)
+    seg = pl.complete_segments()[-1]
+    r = curl_get(edge.url('/live/test/' + seg.uri), extra=['--http2-prior-knowledge'])
+    assert r.status == 200 and r.http_version == '2'
+    time.sleep(1.1)
+    again = curl_get(edge.url('/live/test/' + seg.uri), extra=['--http2-prior-knowledge'])
+    assert int(again.header('Age')) >= 1
+    assert again.header('Access-Control-Allow-Origin') == '*'
+    assert 'Age' in again.header('Access-Control-Expose-Headers')
+    assert 'immutable' in again.header('Cache-Control')
+
+
+def test_edge_gzips_playlists_when_asked(edge):
+    import gzip
+    r = edge.get(VIDEO, headers={'Accept-Encoding': 'gzip'})
+    assert r.header('Content-Encoding') == 'gzip'
+    assert gzip.decompress(r.body).startswith(b'#EXTM3U')
+
+
+def test_200_blocked_players_cause_one_upstream_request(live, edge):
+    pl = edge.playlist(VIDEO)
+    m, n = next_part(pl)
+    n += 1  # far enough ahead that every request is held before the answer
+    path = '%s?_HLS_msn=%d&_HLS_part=%d&token=player' % (VIDEO, m, n)
+    before_origin = sum(live.metric_all('llhls_http_requests_total').values())
+    before_fetches = edge.metric('llhls_edge_upstream_fetches_total')
+    results = []
+    barrier = threading.Barrier(200)
+
+    def one(i):
+        barrier.wait()
+        # Unknown parameters differ per player and must not split the key.
+        r = edge.get(path.replace('player', 'p%d' % i), timeout=30)
+        results.append((r.status, time.monotonic(), r.body))
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(200)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(40)
+    assert len(results) == 200
+    assert all(s == 200 for s, _, _ in results)
+    assert len({b for _, _, b in results}) == 1
+    got = MediaPlaylist(results[0][2].decode())
+    assert got.last_msn > m or (got.last_msn == m and len(got.segments[-1].parts) > n)
+    assert edge.metric('llhls_edge_upstream_fetches_total') - before_fetches == 1
+    after_origin = sum(live.metric_all('llhls_http_requests_total').values())
+    # The metrics requests themselves: one before, counted after.
+    assert after_origin - before_origin == 2, (before_origin, after_origin)
+    times = [t for _, t, _ in results]
+    print('200 held players answered within %.3f s of each other' % (max(times) - min(times)))
+
+
+def test_edge_metrics(edge):
+    text = edge.get('/metrics').text
+    for name in ['llhls_edge_connections_total', 'llhls_edge_requests_total', 'llhls_edge_bytes_out_total',
+                 'llhls_edge_cache_hits_total', 'llhls_edge_cache_misses_total', 'llhls_edge_cache_collapsed_total',
+                 'llhls_edge_upstream_fetches_total', 'llhls_edge_held_requests', 'llhls_edge_origin_up']:
+        assert '# TYPE %s ' % name in text, name
+    assert edge.metric('llhls_edge_cache_collapsed_total') > 0
+
+
+@pytest.fixture
+def tls_pair(tmp_path):
+    key, crt = tmp_path / 'edge.key', tmp_path / 'edge.crt'
+    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', str(key), '-out', str(crt),
+                    '-days', '1', '-subj', '/CN=localhost'], check=True, capture_output=True, timeout=60)
+    return str(crt), str(key)
+
+
+def test_h2_over_tls_with_alpn(live, tls_pair):
+    crt, key = tls_pair
+    e = Edge([live.url('')], args=['--listen', '127.0.0.1:0', '--tls-cert', crt, '--tls-key', key])
+    try:
+        https = [p for kind, p in e.ports if kind == 'https']
+        assert https, e.log_text()
+        r = curl_get('https://127.0.0.1:%d%s' % (https[0], VIDEO), extra=['-k', '--http2'])
+        assert r.status == 200 and r.http_version == '2'
+        assert r.body.startswith(b'#EXTM3U')
+    finally:
+        e.close()
+
+
+def test_parent_tier_edge_chain(live, edge):
+    child = Edge([edge.url('')], h2=True)
+    try:
+        pl = child.playlist(VIDEO)
+        seg = pl.complete_segments()[-1]
+        assert child.get('/live/test/' + seg.uri).body == live.get('/live/test/' + seg.uri).body
+        m, n = next_part(pl)
+        r = child.get('%s?_HLS_msn=%d&_HLS_part=%d' % (VIDEO, m, n))
+        assert r.status == 200
+    finally:
+        child.close()
+
+
+def test_killed_origin_fails_over_with_no_player_visible_error():
+    a, b = Origin(), Origin()
+    pubs = [publish(a.rtmp('live/fo')), publish(b.rtmp('live/fo'))]
+    e = None
+    try:
+        for o in (a, b):
+            o.wait_for('/live/fo/video.m3u8', lambda p: len(p.complete_segments()) >= 1, timeout=30)
+        e = Edge([a.url(''), b.url('')], args=['--threads', '1'])
+        assert e.get('/live/fo/video.m3u8').status == 200
+        a.stop(signal.SIGKILL)
+        statuses = []
+        deadline = time.monotonic() + 6
+        while time.monotonic() < deadline:
+            statuses.append(e.get('/live/fo/video.m3u8').status)
+            time.sleep(0.2)
+        assert statuses and all(s == 200 for s in statuses), statuses
+        assert 'marked down' in e.log_text()
+        text = e.get('/metrics').text
+        assert 'llhls_edge_origin_up{origin="%s"} 0' % a.url('') in text
+    finally:
+        for p in pubs:
+            stop_publisher(p)
+        if e:
+            e.close()
+        a.close()
+        b.close()
+
+
+def test_config_reload_keeps_running_and_refuses_a_bad_file(live, tmp_path):
+    conf = tmp_path / 'edge.yaml'
+    conf.write_text('listen:\n  - address: 127.0.0.1:0\norigins:\n  - %s\nlog:\n  level: info\n' % live.url(''))
+    e = Edge([], args=['-c', str(conf)])
+    try:
+        assert e.get(VIDEO).status == 200
+        conf.write_text('listen:\n  - address: 127.0.0.1:0\norigins:\n  - %s\nlog:\n  level: loud\n' % live.url(''))
+        e.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        assert 'reload refused' in e.log_text() and 'log.level' in e.log_text()
+        assert e.get(VIDEO).status == 200
+        conf.write_text('listen:\n  - address: 127.0.0.1:0\norigins:\n  - %s\nlog:\n  level: debug\n' % live.url(''))
+        e.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        assert 'configuration reloaded' in e.log_text()
+        assert e.get(VIDEO).status == 200
+    finally:
+        e.close()
+
+
+def test_access_log_in_combined_format_with_request_time(live, tmp_path):
+    log = tmp_path / 'access.log'
+    e = Edge([live.url('')], args=['--access-log', str(log)])
+    try:
+        assert e.get(VIDEO, headers={'User-Agent': 'probe/1.0', 'Referer': 'http://page.example/'}).status == 200
+    finally:
+        e.close()
+    import re
+    lines = log.read_text().splitlines()
+    assert lines, 'nothing logged'
+    m = re.match(r'^127\.0\.0\.1 - - \[[^\]]+\] "GET /live/test/video\.m3u8 HTTP/1\.1" 200 \d+ '
+                 r'"http://page\.example/" "probe/1\.0" [0-9.]+$', lines[-1])
+    assert m, lines[-1]
+
+
+def test_stops_gracefully_on_sigterm(live):
+    e = Edge([live.url('')])
+    assert e.get(VIDEO).status == 200
+    t0 = time.monotonic()
+    assert e.stop() == 0
+    assert time.monotonic() - t0 < 6
+    assert 'stopped' in e.log_text()
