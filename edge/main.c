@@ -6,6 +6,7 @@
 
 #include "error.h"
 #include "log.h"
+#include "process.h"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -13,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 int llhls_edge_metrics_render(llhls_edge_t *e, h2o_mem_pool_t *pool, h2o_iovec_t *out)
 {
@@ -71,15 +71,6 @@ static SSL_CTX *make_ssl_ctx(const llhls_edge_listener_t *l)
     return ctx;
 }
 
-static void raise_fd_limit(void)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-}
-
 static void on_probe_timer(uv_timer_t *t)
 {
     llhls_upstream_probe(t->data);
@@ -100,7 +91,7 @@ int main(int argc, char **argv)
         return 2;
     }
     llhls_log_set_level(e->cfg.log_level);
-    raise_fd_limit();
+    llhls_raise_fd_limit();
     signal(SIGPIPE, SIG_IGN);
     sigset_t sigs;
     sigemptyset(&sigs);

@@ -6,6 +6,7 @@
 #include "error.h"
 #include "http.h"
 #include "log.h"
+#include "process.h"
 #include "packager.h"
 #include "rtmp_server.h"
 #include "store.h"
@@ -16,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 typedef struct origin {
@@ -90,16 +90,6 @@ static void *packager_main(void *arg)
     return NULL;
 }
 
-/* Thousands of held requests need as many descriptors. */
-static void raise_fd_limit(void)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-}
-
 int main(int argc, char **argv)
 {
     origin_t o;
@@ -114,7 +104,7 @@ int main(int argc, char **argv)
         return 2;
     }
     llhls_log_set_level(o.cfg.log_level);
-    raise_fd_limit();
+    llhls_raise_fd_limit();
     signal(SIGPIPE, SIG_IGN);
     sigset_t sigs;
     sigemptyset(&sigs);

@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Fan-out benchmark: h2load fetching one 8K-sized part from llhls-edge's
+cache, against h2o serving the same bytes from a file, side by side in one
+run, over h2c and over TLS.  Prints requests/s, throughput and the ratio
+edge / h2o (target: >= 1.0).
+
+Usage: bench/fanout.py [--seconds N]   (run from a build tree: `make bench`)
+"""
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'tests', 'integration'))
+from conftest import Edge, Origin, FFMPEG  # noqa: E402
+
+
+def h2load(url, seconds, clients, streams, tls):
+    cmd = ['h2load', '-D', str(seconds), '-c', str(clients), '-m', str(streams), '-t', '1', url]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60).stdout
+    m = re.search(r'finished in [\d.]+\w+, ([\d.]+) req/s, ([\d.]+)(\w+)/s', out)
+    ok = re.search(r'requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed', out)
+    if not m or not ok:
+        raise RuntimeError('h2load said:\n' + out)
+    unit = {'B': 1, 'KB': 1 << 10, 'MB': 1 << 20, 'GB': 1 << 30}[m.group(3)]
+    return float(m.group(1)), float(m.group(2)) * unit * 8 / 1e9, int(ok.group(1)), int(ok.group(2))
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--seconds', type=int, default=8)
+    ap.add_argument('--clients', type=int, default=32)
+    ap.add_argument('--streams', type=int, default=4)
+    args = ap.parse_args()
+    work = tempfile.mkdtemp(prefix='llhls-bench-')
+    # h2o started as root serves files as nobody.
+    os.chmod(work, 0o755)
+    procs = []
+    origin = edge = None
+    try:
+        # A real part of 8K size: a short 80 Mbit/s clip, published and
+        # packaged by the origin; the largest part it lists is the object.
+        clip = os.path.join(work, 'clip.flv')
+        subprocess.run([FFMPEG, '-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=3840x2160:rate=30', '-t', '3',
+                        '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '30', '-b:v', '80M', '-f', 'flv', clip],
+                       check=True, timeout=300)
+        origin = Origin()
+        pub = subprocess.Popen([FFMPEG, '-v', 'error', '-re', '-stream_loop', '-1', '-i', clip, '-c', 'copy', '-f',
+                                'flv', origin.rtmp('live/bench')], stdin=subprocess.DEVNULL)
+        procs.append(pub)
+        pl = origin.wait_for('/live/bench/video.m3u8', lambda p: len(p.complete_segments()) >= 1, timeout=60)
+        part = max((p for s in pl.complete_segments() for p in s.parts),
+                   key=lambda p: len(origin.get('/live/bench/' + p.uri).body))
+        path = '/live/bench/' + part.uri
+        body = origin.get(path).body
+        print('object: %s, %.2f MB' % (path, len(body) / 1e6))
+
+        key, crt = os.path.join(work, 'k.pem'), os.path.join(work, 'c.pem')
+        subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', crt,
+                        '-days', '1', '-subj', '/CN=localhost'], check=True, capture_output=True)
+        edge = Edge([origin.url('')], args=['--listen', '127.0.0.1:0', '--tls-cert', crt, '--tls-key', key,
+                                            '--threads', '2', '--cache-size', '512MiB'])
+        https = [p for kind, p in edge.ports if kind == 'https'][0]
+        assert edge.get(path).body == body  # warm the cache
+
+        docroot = os.path.join(work, 'www')
+        os.makedirs(os.path.dirname(docroot + path), exist_ok=True)
+        with open(docroot + path, 'wb') as f:
+            f.write(body)
+        for d, _, files in os.walk(work):
+            os.chmod(d, 0o755)
+            for name in files:
+                os.chmod(os.path.join(d, name), 0o644)
+        hp, hs = free_port(), free_port()
+        conf = os.path.join(work, 'h2o.conf')
+        with open(conf, 'w') as f:
+            f.write('num-threads: 2\nlisten:\n  host: 127.0.0.1\n  port: %d\nlisten:\n  host: 127.0.0.1\n  port: %d\n'
+                    '  ssl:\n    certificate-file: %s\n    key-file: %s\nhosts:\n  default:\n    paths:\n'
+                    '      /:\n        file.dir: %s\naccess-log: /dev/null\n' % (hp, hs, crt, key, docroot))
+        h2o_log = open(os.path.join(work, 'h2o.log'), 'w')
+        h2o = subprocess.Popen(['h2o', '-c', conf], stdout=h2o_log, stderr=subprocess.STDOUT)
+        procs.append(h2o)
+        time.sleep(1)
+        if h2o.poll() is not None:
+            raise RuntimeError('h2o did not start:\n' + open(os.path.join(work, 'h2o.log')).read())
+        check = subprocess.run(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:%d%s' % (hp, path)],
+                               capture_output=True, text=True).stdout
+        if check != '200':
+            raise RuntimeError('h2o answered %s for %s' % (check, path))
+
+        rows = []
+        for label, url_edge, url_h2o in [
+                ('h2c', 'http://127.0.0.1:%d%s' % (edge.http_port, path), 'http://127.0.0.1:%d%s' % (hp, path)),
+                ('h2 over TLS', 'https://127.0.0.1:%d%s' % (https, path), 'https://127.0.0.1:%d%s' % (hs, path))]:
+            e = h2load(url_edge, args.seconds, args.clients, args.streams, 'TLS' in label)
+            h = h2load(url_h2o, args.seconds, args.clients, args.streams, 'TLS' in label)
+            rows.append((label, e, h))
+        print('%-12s %14s %12s %14s %12s %7s' % ('', 'edge req/s', 'edge Gbit/s', 'h2o req/s', 'h2o Gbit/s', 'ratio'))
+        for label, e, h in rows:
+            print('%-12s %14.1f %12.2f %14.1f %12.2f %7.2f' % (label, e[0], e[1], h[0], h[1], e[0] / h[0]))
+            if e[3] or h[3]:
+                print('  failed requests: edge %d, h2o %d' % (e[3], h[3]))
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        if edge:
+            edge.close()
+        if origin:
+            origin.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == '__main__':
+    main()
