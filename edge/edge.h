@@ -26,6 +26,7 @@ typedef struct llhls_origin_state {
 typedef struct llhls_edge_metrics {
     atomic_uint_fast64_t connections;   /* accepted, total */
     atomic_int_fast64_t connections_open;
+    atomic_uint_fast64_t connections_refused; /* over limits.max_connections */
     atomic_uint_fast64_t requests[8];   /* 200 206 304 400 404 502 503 other */
     atomic_uint_fast64_t bytes_out;
     atomic_uint_fast64_t upstream_fetches;

@@ -27,6 +27,9 @@ int llhls_edge_metrics_render(llhls_edge_t *e, h2o_mem_pool_t *pool, h2o_iovec_t
     P("# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type, name, (unsigned long long)(v))
     llhls_edge_metrics_t *m = &e->metrics;
     M("llhls_edge_connections_total", "counter", "Client connections accepted.", atomic_load(&m->connections));
+    M("llhls_edge_connections", "gauge", "Client connections open.", (uint64_t)atomic_load(&m->connections_open));
+    M("llhls_edge_connections_refused_total", "counter", "Connections closed at once: over the limit.",
+      atomic_load(&m->connections_refused));
     P("# HELP llhls_edge_requests_total Responses by status code.\n# TYPE llhls_edge_requests_total counter\n");
     for (int i = 0; i < 8; i++)
         P("llhls_edge_requests_total{code=\"%s\"} %llu\n", codes[i], (unsigned long long)atomic_load(&m->requests[i]));

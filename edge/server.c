@@ -420,6 +420,13 @@ typedef struct listener_ctx {
 
 static void on_socket_closed(uv_handle_t *h)
 {
+    llhls_worker_t *w = h->loop->data;
+    atomic_fetch_sub_explicit(&w->edge->metrics.connections_open, 1, memory_order_relaxed);
+    free(h);
+}
+
+static void on_refused_closed(uv_handle_t *h)
+{
     free(h);
 }
 
@@ -434,11 +441,19 @@ static void on_accept(uv_stream_t *listener, int status)
         return;
     uv_tcp_init(listener->loop, conn);
     if (uv_accept(listener, (uv_stream_t *)conn) != 0) {
-        uv_close((uv_handle_t *)conn, on_socket_closed);
+        uv_close((uv_handle_t *)conn, on_refused_closed);
+        return;
+    }
+    llhls_edge_metrics_t *m = &w->edge->metrics;
+    if ((uint64_t)atomic_load(&m->connections_open) >= w->edge->cfg.max_connections) {
+        /* Over the bound: closed at once, before any byte is read. */
+        atomic_fetch_add_explicit(&m->connections_refused, 1, memory_order_relaxed);
+        uv_close((uv_handle_t *)conn, on_refused_closed);
         return;
     }
     uv_tcp_nodelay(conn, 1);
-    atomic_fetch_add_explicit(&w->edge->metrics.connections, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->connections, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->connections_open, 1, memory_order_relaxed);
     h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *)conn, on_socket_closed);
     h2o_accept(tls ? &w->accept_tls : &w->accept_plain, sock);
 }

@@ -206,3 +206,33 @@ def test_stops_gracefully_on_sigterm(live):
     assert e.stop() == 0
     assert time.monotonic() - t0 < 6
     assert 'stopped' in e.log_text()
+
+
+def test_connections_over_the_limit_are_closed_at_once(live, tmp_path):
+    import socket
+    conf = tmp_path / 'edge.yaml'
+    conf.write_text('origins:\n  - %s\nlimits:\n  max_connections: 3\n  max_held_per_connection: 3\n' % live.url(''))
+    e = Edge([], args=['-c', str(conf)])
+    socks = []
+    try:
+        for _ in range(3):
+            s = socket.create_connection(('127.0.0.1', e.http_port), timeout=5)
+            socks.append(s)
+        time.sleep(0.3)
+        extra = socket.create_connection(('127.0.0.1', e.http_port), timeout=5)
+        extra.sendall(b'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')
+        try:
+            got = extra.recv(100)
+        except ConnectionResetError:
+            got = b''
+        assert got == b'', got
+        extra.close()
+        for s in socks:
+            s.close()
+        time.sleep(0.3)
+        assert e.metric('llhls_edge_connections_refused_total') >= 1
+        assert e.get('/healthz').status == 200
+    finally:
+        for s in socks:
+            s.close()
+        e.close()
