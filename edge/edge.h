@@ -83,6 +83,7 @@ struct llhls_worker {
     llhls_interest_t *free_interests;
     int stopping;
     int draining;                   /* stopping: listeners closed, waiting for readers */
+    struct held_count *held_by_conn[256]; /* requests held per client connection */
     size_t readers;                 /* responses in progress (for a graceful stop) */
     uv_timer_t drain;               /* bounds the wait for them */
     /* upstream */

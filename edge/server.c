@@ -18,6 +18,47 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Requests held per client connection, to bound what one connection can
+ * make the edge hold (limits.max_held_per_connection). */
+struct held_count {
+    struct held_count *next;
+    const void *conn;
+    uint32_t n;
+};
+
+static struct held_count **held_slot(llhls_worker_t *w, const void *conn)
+{
+    size_t b = ((uintptr_t)conn >> 4) % 256;
+    struct held_count **pp = &w->held_by_conn[b];
+    while (*pp && (*pp)->conn != conn)
+        pp = &(*pp)->next;
+    return pp;
+}
+
+/* Counts one more held request on conn; returns 0, or -1 over the bound. */
+static int held_add(llhls_worker_t *w, const void *conn)
+{
+    struct held_count **pp = held_slot(w, conn);
+    if (*pp == NULL) {
+        if ((*pp = calloc(1, sizeof(**pp))) == NULL)
+            abort();
+        (*pp)->conn = conn;
+    }
+    if ((*pp)->n >= w->edge->cfg.max_held_per_connection)
+        return -1;
+    (*pp)->n++;
+    return 0;
+}
+
+static void held_remove(llhls_worker_t *w, const void *conn)
+{
+    struct held_count **pp = held_slot(w, conn), *h = *pp;
+    if (h && --h->n == 0) {
+        *pp = h->next;
+        free(h);
+    }
+}
+
 struct llhls_reader {
     h2o_generator_t gen;        /* first: h2o hands it back to us */
     h2o_req_t *req;
@@ -28,7 +69,8 @@ struct llhls_reader {
     int started;                /* h2o_start_response called */
     int in_flight;              /* h2o_send called, proceed not yet */
     int done;                   /* the final (or error) send was made, or the client left */
-    int held;                   /* counted in metrics.held */
+    int held;                   /* counted in metrics.held and per connection */
+    const void *conn;
 };
 
 static int64_t now_ms(void)
@@ -164,6 +206,7 @@ static void reader_unhold(llhls_reader_t *r)
     if (r->held) {
         r->held = 0;
         atomic_fetch_sub_explicit(&r->interest->worker->edge->metrics.held, 1, memory_order_relaxed);
+        held_remove(r->interest->worker, r->conn);
     }
 }
 
@@ -404,6 +447,13 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
      * is dropped here, the interest outlives every reader. */
     llhls_object_unref(obj);
     if (llhls_object_head(obj) == NULL) {
+        r->conn = req->conn;
+        if (held_add(w, r->conn) != 0) {
+            r->done = 1;
+            send_simple(w, req, 503, "Service Unavailable", "too many requests held on this connection\n",
+                        "max-age=1");
+            return 0;
+        }
         r->held = 1;
         atomic_fetch_add_explicit(&e->metrics.held, 1, memory_order_relaxed);
     }

@@ -236,3 +236,20 @@ def test_connections_over_the_limit_are_closed_at_once(live, tmp_path):
         for s in socks:
             s.close()
         e.close()
+
+
+def test_held_requests_per_connection_are_bounded(live, tmp_path):
+    conf = tmp_path / 'edge.yaml'
+    conf.write_text('origins:\n  - %s\nlimits:\n  max_held_per_connection: 3\n' % live.url(''))
+    e = Edge([], args=['-c', str(conf)])
+    try:
+        pl = e.playlist(VIDEO)
+        m, n = next_part(pl)
+        # Six blocking requests for a part yet to come, multiplexed on one
+        # HTTP/2 connection: three are held, three refused.
+        url = e.url('%s?_HLS_msn=%d&_HLS_part=%d' % (VIDEO, m + 1, 0))
+        out = subprocess.run(['h2load', '-n', '6', '-c', '1', '-m', '6', url], capture_output=True, text=True,
+                             timeout=30).stdout
+        assert 'status codes: 3 2xx, 0 3xx, 0 4xx, 3 5xx' in out, out
+    finally:
+        e.close()
