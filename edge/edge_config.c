@@ -6,11 +6,10 @@
 #include "edge_config.h"
 #include "error.h"
 #include "log.h"
+#include "yaml_doc.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -20,9 +19,6 @@
 #define PACKAGE_VERSION "unknown"
 #endif
 
-/* A config file is a few hundred bytes; anything far larger is a mistake
- * (a video file given to -c) and is refused before libyaml sees it. */
-#define CONFIG_FILE_MAX (1024 * 1024)
 /* Where a value came from, e.g. "/etc/llhls/edge.yaml:12: limits.max_held". */
 #define WHERE_MAX 320
 #define US_PER_S 1000000ull
@@ -117,19 +113,6 @@ static loader_t *loader_new(const llhls_edge_config_t *c)
     return l;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -LLHLS_ECONFIG;
-}
-
 static int parse_count(const char *s, uint64_t *out)
 {
     uint64_t v = 0;
@@ -222,35 +205,36 @@ static int apply_value(llhls_edge_config_t *c, key_id_t k, const char *text, cha
     case KIND_LOG_PATH: {
         size_t n = strlen(text);
         if (n >= LLHLS_PATH_MAX)
-            return fail(why, whylen, "path is longer than %d bytes", LLHLS_PATH_MAX - 1);
+            return llhls_yaml_fail(why, whylen, "path is longer than %d bytes", LLHLS_PATH_MAX - 1);
         memcpy(c->access_log, text, n + 1);
         return 0;
     }
     case KIND_LEVEL: {
         int level = llhls_log_parse_level(text);
         if (level < 0)
-            return fail(why, whylen, "expected %s, got '%.80s'", kind_expect(d->kind), text);
+            return llhls_yaml_fail(why, whylen, "expected %s, got '%.80s'", kind_expect(d->kind), text);
         c->log_level = level;
         return 0;
     }
     case KIND_COUNT:
         if (parse_count(text, &v) != 0 || v < d->min || v > d->max)
-            return fail(why, whylen, "expected a whole number from %llu to %llu, got '%.80s'",
-                        (unsigned long long)d->min, (unsigned long long)d->max, text);
+            return llhls_yaml_fail(why, whylen, "expected a whole number from %llu to %llu, got '%.80s'",
+                                   (unsigned long long)d->min, (unsigned long long)d->max, text);
         break;
     case KIND_SIZE:
         if (llhls_config_parse_size(text, &v) != 0)
-            return fail(why, whylen, "expected %s, got '%.80s'", kind_expect(d->kind), text);
+            return llhls_yaml_fail(why, whylen, "expected %s, got '%.80s'", kind_expect(d->kind), text);
         if (v < d->min || v > d->max)
-            return fail(why, whylen, "expected a size from %s to %s, got '%.80s'", format_size(d->min, lo, sizeof(lo)),
-                        format_size(d->max, hi, sizeof(hi)), text);
+            return llhls_yaml_fail(why, whylen, "expected a size from %s to %s, got '%.80s'",
+                                   format_size(d->min, lo, sizeof(lo)), format_size(d->max, hi, sizeof(hi)), text);
         break;
     case KIND_DURATION:
         if (llhls_config_parse_duration(text, &v) != 0)
-            return fail(why, whylen, "expected %s, got '%.80s'", kind_expect(d->kind), text);
+            return llhls_yaml_fail(why, whylen, "expected %s, got '%.80s'", kind_expect(d->kind), text);
         if (v < d->min || v > d->max)
-            return fail(why, whylen, "expected a duration from %s to %s, got '%.80s'",
-                        format_duration(d->min, lo, sizeof(lo)), format_duration(d->max, hi, sizeof(hi)), text);
+            return llhls_yaml_fail(why, whylen, "expected a duration from %s to %s, got '%.80s'",
+                                   format_duration(d->min, lo, sizeof(lo)), format_duration(d->max, hi, sizeof(hi)),
+                                   text);
         break;
     }
 
@@ -275,9 +259,9 @@ static int apply_file(char *dst, const char *text, char *why, size_t whylen)
 {
     size_t n = strlen(text);
     if (n == 0)
-        return fail(why, whylen, "expected a file path, got nothing");
+        return llhls_yaml_fail(why, whylen, "expected a file path, got nothing");
     if (n >= LLHLS_PATH_MAX)
-        return fail(why, whylen, "path is longer than %d bytes", LLHLS_PATH_MAX - 1);
+        return llhls_yaml_fail(why, whylen, "path is longer than %d bytes", LLHLS_PATH_MAX - 1);
     memcpy(dst, text, n + 1);
     return 0;
 }
@@ -295,28 +279,29 @@ static int origin_parse(const char *url, llhls_edge_origin_t *o, char *why, size
     memset(&out, 0, sizeof(out));
     size_t n = url ? strlen(url) : 0;
     if (n == 0)
-        return fail(why, whylen, "expected a URL like " URL_EXAMPLE ", got nothing");
+        return llhls_yaml_fail(why, whylen, "expected a URL like " URL_EXAMPLE ", got nothing");
     if (n >= LLHLS_URL_MAX)
-        return fail(why, whylen, "the URL is longer than %d bytes", LLHLS_URL_MAX - 1);
+        return llhls_yaml_fail(why, whylen, "the URL is longer than %d bytes", LLHLS_URL_MAX - 1);
     if (strncasecmp(url, "https://", 8) == 0)
-        return fail(why, whylen, "https:// is not supported (origins are reached over plain HTTP), got '%.80s'", url);
+        return llhls_yaml_fail(why, whylen,
+                               "https:// is not supported (origins are reached over plain HTTP), got '%.80s'", url);
     if (strncasecmp(url, "http://", 7) != 0)
-        return fail(why, whylen, "expected a URL like " URL_EXAMPLE ", got '%.80s'", url);
+        return llhls_yaml_fail(why, whylen, "expected a URL like " URL_EXAMPLE ", got '%.80s'", url);
 
     const char *auth = url + 7;
     const char *end = auth + strcspn(auth, "/?#");
     /* Requests are made for the same paths the players ask for, so the
      * origin is a host and a port, never a prefix. */
     if (*end && strcmp(end, "/") != 0)
-        return fail(why, whylen, "only http://HOST[:PORT] is allowed, without a path, got '%.80s'", url);
+        return llhls_yaml_fail(why, whylen, "only http://HOST[:PORT] is allowed, without a path, got '%.80s'", url);
     if (memchr(auth, '@', (size_t)(end - auth)))
-        return fail(why, whylen, "user information is not allowed, got '%.80s'", url);
+        return llhls_yaml_fail(why, whylen, "user information is not allowed, got '%.80s'", url);
 
     const char *host = auth, *hend, *after;
     if (*auth == '[') {
         const char *close = memchr(auth, ']', (size_t)(end - auth));
         if (!close)
-            return fail(why, whylen, "an IPv6 address needs its closing ']', got '%.80s'", url);
+            return llhls_yaml_fail(why, whylen, "an IPv6 address needs its closing ']', got '%.80s'", url);
         host = auth + 1;
         hend = close;
         after = close + 1;
@@ -327,36 +312,38 @@ static int origin_parse(const char *url, llhls_edge_origin_t *o, char *why, size
     }
     size_t hlen = (size_t)(hend - host);
     if (hlen == 0)
-        return fail(why, whylen, "the host is missing, got '%.80s'", url);
+        return llhls_yaml_fail(why, whylen, "the host is missing, got '%.80s'", url);
     if (hlen >= sizeof(out.host))
-        return fail(why, whylen, "the host is longer than %zu bytes, got '%.80s'", sizeof(out.host) - 1, url);
+        return llhls_yaml_fail(why, whylen, "the host is longer than %zu bytes, got '%.80s'", sizeof(out.host) - 1,
+                               url);
     memcpy(out.host, host, hlen);
     out.host[hlen] = '\0';
     if (*auth == '[') {
         unsigned char bin[16];
         if (inet_pton(AF_INET6, out.host, bin) != 1)
-            return fail(why, whylen, "'%s' is not an IPv6 address, in '%.80s'", out.host, url);
+            return llhls_yaml_fail(why, whylen, "'%s' is not an IPv6 address, in '%.80s'", out.host, url);
     } else {
         for (size_t i = 0; i < hlen; i++)
             if (!is_host_char(out.host[i]))
-                return fail(why, whylen, "the host may hold only letters, digits, '-', '.' and '_', got '%.80s'", url);
+                return llhls_yaml_fail(why, whylen,
+                                       "the host may hold only letters, digits, '-', '.' and '_', got '%.80s'", url);
     }
 
     out.port = 80;
     if (after < end) {
         if (*after != ':')
-            return fail(why, whylen, "expected ':' and a port after the host, got '%.80s'", url);
+            return llhls_yaml_fail(why, whylen, "expected ':' and a port after the host, got '%.80s'", url);
         const char *p = after + 1;
         long port = 0;
         if (p == end || end - p > 5)
-            return fail(why, whylen, "the port must be 1 to 65535, got '%.80s'", url);
+            return llhls_yaml_fail(why, whylen, "the port must be 1 to 65535, got '%.80s'", url);
         for (; p < end; p++) {
             if (*p < '0' || *p > '9')
-                return fail(why, whylen, "the port must be 1 to 65535, got '%.80s'", url);
+                return llhls_yaml_fail(why, whylen, "the port must be 1 to 65535, got '%.80s'", url);
             port = port * 10 + (*p - '0');
         }
         if (port < 1 || port > 65535)
-            return fail(why, whylen, "the port must be 1 to 65535, got '%.80s'", url);
+            return llhls_yaml_fail(why, whylen, "the port must be 1 to 65535, got '%.80s'", url);
         out.port = (int)port;
     }
     /* The trailing '/' is dropped so that request paths can be appended. */
@@ -406,9 +393,9 @@ static int check_rules(const loader_t *l, char *err, size_t errlen)
     const llhls_edge_config_t *c = &l->c;
     char w[64];
     if (c->max_held_per_connection > c->max_held)
-        return fail(err, errlen, "%s: max_held_per_connection %u must be at most max_held %u",
-                    blame(l, KEY_MAX_HELD_PER_CONNECTION, KEY_MAX_HELD, w, sizeof(w)), c->max_held_per_connection,
-                    c->max_held);
+        return llhls_yaml_fail(err, errlen, "%s: max_held_per_connection %u must be at most max_held %u",
+                               blame(l, KEY_MAX_HELD_PER_CONNECTION, KEY_MAX_HELD, w, sizeof(w)),
+                               c->max_held_per_connection, c->max_held);
     return 0;
 }
 
@@ -422,32 +409,6 @@ typedef struct {
     size_t errlen;
 } yctx_t;
 
-static int node_line(const yaml_node_t *n)
-{
-    return (int)n->start_mark.line + 1;
-}
-
-/* libyaml gives null values (a key with nothing after it) as empty plain
- * scalars. */
-static int node_is_empty(const yaml_node_t *n)
-{
-    return n->type == YAML_SCALAR_NODE && n->data.scalar.length == 0 && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-}
-
-static const char *node_kind_name(const yaml_node_t *n)
-{
-    switch (n->type) {
-    case YAML_SEQUENCE_NODE: return "a sequence";
-    case YAML_MAPPING_NODE: return "a mapping";
-    default: return node_is_empty(n) ? "nothing" : "a scalar";
-    }
-}
-
-static const char *scalar_text(const yaml_node_t *n)
-{
-    return (const char *)n->data.scalar.value;
-}
-
 static yaml_node_t *node_at(const yctx_t *y, int id)
 {
     return yaml_document_get_node(y->doc, id);
@@ -457,10 +418,11 @@ static yaml_node_t *node_at(const yctx_t *y, int id)
 static int expect_scalar(const yctx_t *y, const yaml_node_t *vn, const char *path, const char *expect)
 {
     if (vn->type != YAML_SCALAR_NODE)
-        return fail(y->err, y->errlen, "%s:%d: %s: expected %s, got %s", y->name, node_line(vn), path, expect,
-                    node_kind_name(vn));
-    if (strlen(scalar_text(vn)) != vn->data.scalar.length)
-        return fail(y->err, y->errlen, "%s:%d: %s: the value contains a NUL byte", y->name, node_line(vn), path);
+        return llhls_yaml_fail(y->err, y->errlen, "%s:%d: %s: expected %s, got %s", y->name, llhls_yaml_node_line(vn),
+                               path, expect, llhls_yaml_node_kind(vn));
+    if (strlen(llhls_yaml_scalar(vn)) != vn->data.scalar.length)
+        return llhls_yaml_fail(y->err, y->errlen, "%s:%d: %s: the value contains a NUL byte", y->name,
+                               llhls_yaml_node_line(vn), path);
     return 0;
 }
 
@@ -468,15 +430,16 @@ static int load_key(yctx_t *y, key_id_t k, const yaml_node_t *kn, const yaml_nod
 {
     char path[64];
     key_path(k, path, sizeof(path));
-    int line = node_line(kn);
+    int line = llhls_yaml_node_line(kn);
     if (y->l->line[k] > 0)
-        return fail(y->err, y->errlen, "%s:%d: %s: given twice (first on line %d)", y->name, line, path, y->l->line[k]);
+        return llhls_yaml_fail(y->err, y->errlen, "%s:%d: %s: given twice (first on line %d)", y->name, line, path,
+                               y->l->line[k]);
     int r = expect_scalar(y, vn, path, kind_expect(keys[k].kind));
     if (r != 0)
         return r;
     char why[256];
-    if (apply_value(&y->l->c, k, scalar_text(vn), why, sizeof(why)) != 0)
-        return fail(y->err, y->errlen, "%s:%d: %s: %s", y->name, node_line(vn), path, why);
+    if (apply_value(&y->l->c, k, llhls_yaml_scalar(vn), why, sizeof(why)) != 0)
+        return llhls_yaml_fail(y->err, y->errlen, "%s:%d: %s: %s", y->name, llhls_yaml_node_line(vn), path, why);
     y->l->line[k] = line;
     y->l->order[k] = ++y->l->changes;
     snprintf(y->l->where[k], WHERE_MAX, "%s:%d: %s", y->name, line, path);
@@ -486,19 +449,20 @@ static int load_key(yctx_t *y, key_id_t k, const yaml_node_t *kn, const yaml_nod
 static int load_section(yctx_t *y, const char *sec, const yaml_node_t *vn)
 {
     /* A section whose keys are all commented out is still a valid file. */
-    if (node_is_empty(vn))
+    if (llhls_yaml_node_is_empty(vn))
         return 0;
     if (vn->type != YAML_MAPPING_NODE)
-        return fail(y->err, y->errlen, "%s:%d: %s: expected a mapping of keys, got %s", y->name, node_line(vn), sec,
-                    node_kind_name(vn));
+        return llhls_yaml_fail(y->err, y->errlen, "%s:%d: %s: expected a mapping of keys, got %s", y->name,
+                               llhls_yaml_node_line(vn), sec, llhls_yaml_node_kind(vn));
     for (yaml_node_pair_t *p = vn->data.mapping.pairs.start; p < vn->data.mapping.pairs.top; p++) {
         const yaml_node_t *kn = node_at(y, p->key);
         if (kn->type != YAML_SCALAR_NODE)
-            return fail(y->err, y->errlen, "%s:%d: %s: expected a key name, got %s", y->name, node_line(kn), sec,
-                        node_kind_name(kn));
+            return llhls_yaml_fail(y->err, y->errlen, "%s:%d: %s: expected a key name, got %s", y->name,
+                                   llhls_yaml_node_line(kn), sec, llhls_yaml_node_kind(kn));
         int k = -1;
         for (int i = 0; i < KEY_COUNT; i++)
-            if (keys[i].section && strcmp(keys[i].section, sec) == 0 && strcmp(keys[i].name, scalar_text(kn)) == 0)
+            if (keys[i].section && strcmp(keys[i].section, sec) == 0 &&
+                strcmp(keys[i].name, llhls_yaml_scalar(kn)) == 0)
                 k = i;
         if (k < 0) {
             char known[160] = "";
@@ -511,8 +475,8 @@ static int load_section(yctx_t *y, const char *sec, const yaml_node_t *vn)
                     break;
                 used += (size_t)n;
             }
-            return fail(y->err, y->errlen, "%s:%d: %s.%.60s: unknown key (%s has %s)", y->name, node_line(kn), sec,
-                        scalar_text(kn), sec, known);
+            return llhls_yaml_fail(y->err, y->errlen, "%s:%d: %s.%.60s: unknown key (%s has %s)", y->name,
+                                   llhls_yaml_node_line(kn), sec, llhls_yaml_scalar(kn), sec, known);
         }
         int r = load_key(y, (key_id_t)k, kn, node_at(y, p->value));
         if (r != 0)
@@ -526,37 +490,37 @@ static int load_tls(yctx_t *y, size_t idx, const yaml_node_t *vn, llhls_edge_lis
     char path[64];
     snprintf(path, sizeof(path), "listen[%zu].tls", idx);
     if (vn->type != YAML_MAPPING_NODE)
-        return fail(y->err, y->errlen, "%s:%d: %s: expected a mapping with certificate and key, got %s", y->name,
-                    node_line(vn), path, node_kind_name(vn));
+        return llhls_yaml_fail(y->err, y->errlen, "%s:%d: %s: expected a mapping with certificate and key, got %s",
+                               y->name, llhls_yaml_node_line(vn), path, llhls_yaml_node_kind(vn));
     int cert_line = 0, key_line = 0;
     for (yaml_node_pair_t *p = vn->data.mapping.pairs.start; p < vn->data.mapping.pairs.top; p++) {
         const yaml_node_t *kn = node_at(y, p->key), *val = node_at(y, p->value);
-        const char *kname = kn->type == YAML_SCALAR_NODE ? scalar_text(kn) : "";
+        const char *kname = kn->type == YAML_SCALAR_NODE ? llhls_yaml_scalar(kn) : "";
         int is_cert = strcmp(kname, "certificate") == 0, is_key = strcmp(kname, "key") == 0;
         if (!is_cert && !is_key) {
             if (kn->type != YAML_SCALAR_NODE)
-                return fail(y->err, y->errlen, "%s:%d: %s: expected a key name, got %s", y->name, node_line(kn), path,
-                            node_kind_name(kn));
-            return fail(y->err, y->errlen, "%s:%d: %s.%.60s: unknown key (tls has certificate, key)", y->name,
-                        node_line(kn), path, kname);
+                return llhls_yaml_fail(y->err, y->errlen, "%s:%d: %s: expected a key name, got %s", y->name,
+                                       llhls_yaml_node_line(kn), path, llhls_yaml_node_kind(kn));
+            return llhls_yaml_fail(y->err, y->errlen, "%s:%d: %s.%.60s: unknown key (tls has certificate, key)",
+                                   y->name, llhls_yaml_node_line(kn), path, kname);
         }
         int *seen = is_cert ? &cert_line : &key_line;
         char kpath[80];
         snprintf(kpath, sizeof(kpath), "%s.%s", path, kname);
         if (*seen)
-            return fail(y->err, y->errlen, "%s:%d: %s: given twice (first on line %d)", y->name, node_line(kn), kpath,
-                        *seen);
-        *seen = node_line(kn);
+            return llhls_yaml_fail(y->err, y->errlen, "%s:%d: %s: given twice (first on line %d)", y->name,
+                                   llhls_yaml_node_line(kn), kpath, *seen);
+        *seen = llhls_yaml_node_line(kn);
         int r = expect_scalar(y, val, kpath, "a file path");
         if (r != 0)
             return r;
         char why[256];
-        if (apply_file(is_cert ? li->cert : li->key, scalar_text(val), why, sizeof(why)) != 0)
-            return fail(y->err, y->errlen, "%s:%d: %s: %s", y->name, node_line(val), kpath, why);
+        if (apply_file(is_cert ? li->cert : li->key, llhls_yaml_scalar(val), why, sizeof(why)) != 0)
+            return llhls_yaml_fail(y->err, y->errlen, "%s:%d: %s: %s", y->name, llhls_yaml_node_line(val), kpath, why);
     }
     if (!cert_line || !key_line)
-        return fail(y->err, y->errlen, "%s:%d: %s.%s: missing (tls needs both certificate and key)", y->name,
-                    node_line(vn), path, cert_line ? "key" : "certificate");
+        return llhls_yaml_fail(y->err, y->errlen, "%s:%d: %s.%s: missing (tls needs both certificate and key)", y->name,
+                               llhls_yaml_node_line(vn), path, cert_line ? "key" : "certificate");
     li->tls = 1;
     return 0;
 }
@@ -566,49 +530,50 @@ static int load_listener(yctx_t *y, size_t idx, const yaml_node_t *item)
     llhls_edge_config_t *c = &y->l->c;
     llhls_edge_listener_t *li = &c->listeners[idx];
     if (item->type != YAML_MAPPING_NODE)
-        return fail(y->err, y->errlen,
-                    "%s:%d: listen[%zu]: expected a mapping with address and optionally tls, got %s%s", y->name,
-                    node_line(item), idx, node_kind_name(item),
-                    item->type == YAML_SCALAR_NODE ? " (write '- address: ADDR:PORT')" : "");
+        return llhls_yaml_fail(y->err, y->errlen,
+                               "%s:%d: listen[%zu]: expected a mapping with address and optionally tls, got %s%s",
+                               y->name, llhls_yaml_node_line(item), idx, llhls_yaml_node_kind(item),
+                               item->type == YAML_SCALAR_NODE ? " (write '- address: ADDR:PORT')" : "");
     int addr_line = 0, tls_line = 0;
     char path[64];
     for (yaml_node_pair_t *p = item->data.mapping.pairs.start; p < item->data.mapping.pairs.top; p++) {
         const yaml_node_t *kn = node_at(y, p->key), *val = node_at(y, p->value);
         if (kn->type != YAML_SCALAR_NODE)
-            return fail(y->err, y->errlen, "%s:%d: listen[%zu]: expected a key name, got %s", y->name, node_line(kn),
-                        idx, node_kind_name(kn));
-        const char *kname = scalar_text(kn);
+            return llhls_yaml_fail(y->err, y->errlen, "%s:%d: listen[%zu]: expected a key name, got %s", y->name,
+                                   llhls_yaml_node_line(kn), idx, llhls_yaml_node_kind(kn));
+        const char *kname = llhls_yaml_scalar(kn);
         int r;
         if (strcmp(kname, "address") == 0) {
             snprintf(path, sizeof(path), "listen[%zu].address", idx);
             if (addr_line)
-                return fail(y->err, y->errlen, "%s:%d: %s: given twice (first on line %d)", y->name, node_line(kn),
-                            path, addr_line);
-            addr_line = node_line(kn);
+                return llhls_yaml_fail(y->err, y->errlen, "%s:%d: %s: given twice (first on line %d)", y->name,
+                                       llhls_yaml_node_line(kn), path, addr_line);
+            addr_line = llhls_yaml_node_line(kn);
             if ((r = expect_scalar(y, val, path, LISTEN_EXPECT)) != 0)
                 return r;
-            if (llhls_config_parse_listen(scalar_text(val), li->addr, sizeof(li->addr), &li->port) != 0)
-                return fail(y->err, y->errlen, "%s:%d: %s: expected " LISTEN_EXPECT ", got '%.80s'", y->name,
-                            node_line(val), path, scalar_text(val));
+            if (llhls_config_parse_listen(llhls_yaml_scalar(val), li->addr, sizeof(li->addr), &li->port) != 0)
+                return llhls_yaml_fail(y->err, y->errlen, "%s:%d: %s: expected " LISTEN_EXPECT ", got '%.80s'", y->name,
+                                       llhls_yaml_node_line(val), path, llhls_yaml_scalar(val));
             int dup = find_listener(c, idx, li->addr, li->port);
             if (dup >= 0)
-                return fail(y->err, y->errlen, "%s:%d: %s: %s is already listen[%d]", y->name, node_line(val), path,
-                            scalar_text(val), dup);
+                return llhls_yaml_fail(y->err, y->errlen, "%s:%d: %s: %s is already listen[%d]", y->name,
+                                       llhls_yaml_node_line(val), path, llhls_yaml_scalar(val), dup);
         } else if (strcmp(kname, "tls") == 0) {
             if (tls_line)
-                return fail(y->err, y->errlen, "%s:%d: listen[%zu].tls: given twice (first on line %d)", y->name,
-                            node_line(kn), idx, tls_line);
-            tls_line = node_line(kn);
+                return llhls_yaml_fail(y->err, y->errlen, "%s:%d: listen[%zu].tls: given twice (first on line %d)",
+                                       y->name, llhls_yaml_node_line(kn), idx, tls_line);
+            tls_line = llhls_yaml_node_line(kn);
             if ((r = load_tls(y, idx, val, li)) != 0)
                 return r;
         } else {
-            return fail(y->err, y->errlen, "%s:%d: listen[%zu].%.60s: unknown key (a listener has address, tls)",
-                        y->name, node_line(kn), idx, kname);
+            return llhls_yaml_fail(y->err, y->errlen,
+                                   "%s:%d: listen[%zu].%.60s: unknown key (a listener has address, tls)", y->name,
+                                   llhls_yaml_node_line(kn), idx, kname);
         }
     }
     if (!addr_line)
-        return fail(y->err, y->errlen, "%s:%d: listen[%zu].address: missing (every listener needs one)", y->name,
-                    node_line(item), idx);
+        return llhls_yaml_fail(y->err, y->errlen, "%s:%d: listen[%zu].address: missing (every listener needs one)",
+                               y->name, llhls_yaml_node_line(item), idx);
     return 0;
 }
 
@@ -617,21 +582,22 @@ static int load_listener(yctx_t *y, size_t idx, const yaml_node_t *item)
 static int load_listeners(yctx_t *y, const yaml_node_t *vn)
 {
     llhls_edge_config_t *c = &y->l->c;
-    if (vn->type != YAML_SEQUENCE_NODE && !node_is_empty(vn))
-        return fail(y->err, y->errlen,
-                    "%s:%d: listen: expected a sequence of listeners ('- address: ADDR:PORT'), got %s", y->name,
-                    node_line(vn), node_kind_name(vn));
+    if (vn->type != YAML_SEQUENCE_NODE && !llhls_yaml_node_is_empty(vn))
+        return llhls_yaml_fail(y->err, y->errlen,
+                               "%s:%d: listen: expected a sequence of listeners ('- address: ADDR:PORT'), got %s",
+                               y->name, llhls_yaml_node_line(vn), llhls_yaml_node_kind(vn));
     size_t n =
         vn->type == YAML_SEQUENCE_NODE ? (size_t)(vn->data.sequence.items.top - vn->data.sequence.items.start) : 0;
     if (n == 0)
-        return fail(y->err, y->errlen, "%s:%d: listen: at least one listener is needed", y->name, node_line(vn));
+        return llhls_yaml_fail(y->err, y->errlen, "%s:%d: listen: at least one listener is needed", y->name,
+                               llhls_yaml_node_line(vn));
     memset(c->listeners, 0, sizeof(c->listeners));
     c->nlisteners = 0;
     for (size_t i = 0; i < n; i++) {
         const yaml_node_t *item = node_at(y, vn->data.sequence.items.start[i]);
         if (i == LLHLS_EDGE_MAX_LISTENERS)
-            return fail(y->err, y->errlen, "%s:%d: listen[%zu]: at most %d listeners are allowed", y->name,
-                        node_line(item), i, LLHLS_EDGE_MAX_LISTENERS);
+            return llhls_yaml_fail(y->err, y->errlen, "%s:%d: listen[%zu]: at most %d listeners are allowed", y->name,
+                                   llhls_yaml_node_line(item), i, LLHLS_EDGE_MAX_LISTENERS);
         int r = load_listener(y, i, item);
         if (r != 0)
             return r;
@@ -643,13 +609,15 @@ static int load_listeners(yctx_t *y, const yaml_node_t *vn)
 static int load_origins(yctx_t *y, const yaml_node_t *vn)
 {
     llhls_edge_config_t *c = &y->l->c;
-    if (vn->type != YAML_SEQUENCE_NODE && !node_is_empty(vn))
-        return fail(y->err, y->errlen, "%s:%d: origins: expected a sequence of URLs ('- " URL_EXAMPLE "'), got %s",
-                    y->name, node_line(vn), node_kind_name(vn));
+    if (vn->type != YAML_SEQUENCE_NODE && !llhls_yaml_node_is_empty(vn))
+        return llhls_yaml_fail(y->err, y->errlen,
+                               "%s:%d: origins: expected a sequence of URLs ('- " URL_EXAMPLE "'), got %s", y->name,
+                               llhls_yaml_node_line(vn), llhls_yaml_node_kind(vn));
     size_t n =
         vn->type == YAML_SEQUENCE_NODE ? (size_t)(vn->data.sequence.items.top - vn->data.sequence.items.start) : 0;
     if (n == 0)
-        return fail(y->err, y->errlen, "%s:%d: origins: at least one origin is needed", y->name, node_line(vn));
+        return llhls_yaml_fail(y->err, y->errlen, "%s:%d: origins: at least one origin is needed", y->name,
+                               llhls_yaml_node_line(vn));
     memset(c->origins, 0, sizeof(c->origins));
     c->norigins = 0;
     for (size_t i = 0; i < n; i++) {
@@ -657,17 +625,17 @@ static int load_origins(yctx_t *y, const yaml_node_t *vn)
         char path[32], why[256];
         snprintf(path, sizeof(path), "origins[%zu]", i);
         if (i == LLHLS_EDGE_MAX_ORIGINS)
-            return fail(y->err, y->errlen, "%s:%d: %s: at most %d origins are allowed", y->name, node_line(item), path,
-                        LLHLS_EDGE_MAX_ORIGINS);
+            return llhls_yaml_fail(y->err, y->errlen, "%s:%d: %s: at most %d origins are allowed", y->name,
+                                   llhls_yaml_node_line(item), path, LLHLS_EDGE_MAX_ORIGINS);
         int r = expect_scalar(y, item, path, "a URL like " URL_EXAMPLE);
         if (r != 0)
             return r;
-        if (origin_parse(scalar_text(item), &c->origins[i], why, sizeof(why)) != 0)
-            return fail(y->err, y->errlen, "%s:%d: %s: %s", y->name, node_line(item), path, why);
+        if (origin_parse(llhls_yaml_scalar(item), &c->origins[i], why, sizeof(why)) != 0)
+            return llhls_yaml_fail(y->err, y->errlen, "%s:%d: %s: %s", y->name, llhls_yaml_node_line(item), path, why);
         int dup = find_origin(c, i, &c->origins[i]);
         if (dup >= 0)
-            return fail(y->err, y->errlen, "%s:%d: %s: the same origin as origins[%d]", y->name, node_line(item), path,
-                        dup);
+            return llhls_yaml_fail(y->err, y->errlen, "%s:%d: %s: the same origin as origins[%d]", y->name,
+                                   llhls_yaml_node_line(item), path, dup);
         c->norigins = i + 1;
     }
     return 0;
@@ -676,21 +644,22 @@ static int load_origins(yctx_t *y, const yaml_node_t *vn)
 static int load_top(yctx_t *y, const yaml_node_t *kn, const yaml_node_t *vn)
 {
     if (kn->type != YAML_SCALAR_NODE)
-        return fail(y->err, y->errlen, "%s:%d: expected a key name, got %s", y->name, node_line(kn),
-                    node_kind_name(kn));
-    const char *name = scalar_text(kn);
+        return llhls_yaml_fail(y->err, y->errlen, "%s:%d: expected a key name, got %s", y->name,
+                               llhls_yaml_node_line(kn), llhls_yaml_node_kind(kn));
+    const char *name = llhls_yaml_scalar(kn);
     int t = -1;
     for (int i = 0; i < TOP_COUNT; i++)
         if (strcmp(tops[i], name) == 0)
             t = i;
     if (t < 0)
-        return fail(y->err, y->errlen,
-                    "%s:%d: %.60s: unknown key (expected listen, origins, threads, cache, timeouts, limits or log)",
-                    y->name, node_line(kn), name);
+        return llhls_yaml_fail(
+            y->err, y->errlen,
+            "%s:%d: %.60s: unknown key (expected listen, origins, threads, cache, timeouts, limits or log)", y->name,
+            llhls_yaml_node_line(kn), name);
     if (y->l->top_line[t] > 0)
-        return fail(y->err, y->errlen, "%s:%d: %s: given twice (first on line %d)", y->name, node_line(kn), name,
-                    y->l->top_line[t]);
-    y->l->top_line[t] = node_line(kn);
+        return llhls_yaml_fail(y->err, y->errlen, "%s:%d: %s: given twice (first on line %d)", y->name,
+                               llhls_yaml_node_line(kn), name, y->l->top_line[t]);
+    y->l->top_line[t] = llhls_yaml_node_line(kn);
     switch ((top_id_t)t) {
     case TOP_LISTEN: return load_listeners(y, vn);
     case TOP_ORIGINS: return load_origins(y, vn);
@@ -699,128 +668,34 @@ static int load_top(yctx_t *y, const yaml_node_t *kn, const yaml_node_t *vn)
     }
 }
 
-/* An unquoted "[::1]:8443" reads as a YAML flow sequence and fails as a
- * syntax error far from what the user meant; the line is looked at so that
- * the message can say what to do. */
-static const char *address_hint(const char *yaml, size_t len, size_t index)
+/* An unquoted "[::1]:8443" after "address:" (often "- address:") reads as
+ * a YAML flow sequence; the syntax error then says what to do. */
+static const llhls_yaml_hint_t address_hint = {"address:", 1, " (an IPv6 address needs quotes: \"[::1]:8443\")"};
+
+static int on_root(void *ctx, yaml_document_t *doc, yaml_node_t *root)
 {
-    if (index > len)
-        return "";
-    size_t start = index;
-    while (start > 0 && yaml[start - 1] != '\n')
-        start--;
-    const char *p = yaml + start, *end = yaml + len;
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '-'))
-        p++;
-    if ((size_t)(end - p) < 8 || memcmp(p, "address:", 8) != 0)
-        return "";
-    for (p += 8; p < end && *p == ' '; p++)
-        ;
-    return p < end && *p == '[' ? " (an IPv6 address needs quotes: \"[::1]:8443\")" : "";
+    yctx_t *y = ctx;
+    y->doc = doc;
+    for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+        int r = load_top(y, node_at(y, p->key), node_at(y, p->value));
+        if (r != 0)
+            return r;
+    }
+    return 0;
 }
 
-static int yaml_syntax_error(const yaml_parser_t *p, const char *yaml, size_t len, const char *name, char *err,
-                             size_t errlen)
-{
-    const char *problem = p->problem ? p->problem : "malformed YAML";
-    if (p->error == YAML_READER_ERROR)
-        return fail(err, errlen, "%s: byte %zu: %s", name, p->problem_offset, problem);
-    if (p->error == YAML_MEMORY_ERROR)
-        return fail(err, errlen, "%s: out of memory while parsing", name);
-    const char *hint = address_hint(yaml, len, p->problem_mark.index);
-    if (!*hint && p->context)
-        hint = address_hint(yaml, len, p->context_mark.index);
-    if (p->context)
-        return fail(err, errlen, "%s:%zu: YAML syntax error: %s (%s from line %zu)%s", name, p->problem_mark.line + 1,
-                    problem, p->context, p->context_mark.line + 1, hint);
-    return fail(err, errlen, "%s:%zu: YAML syntax error: %s%s", name, p->problem_mark.line + 1, problem, hint);
-}
+#define ROOT_EXPECT "a mapping of keys (listen, origins, threads, ...)"
 
 static int load_yaml(loader_t *l, const char *yaml, size_t len, const char *name, char *err, size_t errlen)
 {
-    yaml_parser_t parser;
-    yaml_document_t doc;
-    int r = 0;
-
-    if (!name)
-        name = "config";
-    if (!yaml_parser_initialize(&parser))
-        return fail(err, errlen, "%s: out of memory", name);
-    yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        r = yaml_syntax_error(&parser, yaml, len, name, err, errlen);
-        yaml_parser_delete(&parser);
-        return r;
-    }
-
-    yctx_t y = {.l = l, .doc = &doc, .name = name, .err = err, .errlen = errlen};
-    yaml_node_t *root = yaml_document_get_root_node(&doc);
-    if (root && !node_is_empty(root)) {
-        if (root->type != YAML_MAPPING_NODE) {
-            r = fail(err, errlen, "%s:%d: expected a mapping of keys (listen, origins, threads, ...), got %s", name,
-                     node_line(root), node_kind_name(root));
-            goto out;
-        }
-        for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
-            r = load_top(&y, node_at(&y, p->key), node_at(&y, p->value));
-            if (r != 0)
-                goto out;
-        }
-    }
-
-    /* A second document would be silently ignored otherwise. */
-    yaml_document_t next;
-    if (!yaml_parser_load(&parser, &next)) {
-        r = yaml_syntax_error(&parser, yaml, len, name, err, errlen);
-        goto out;
-    }
-    yaml_node_t *nroot = yaml_document_get_root_node(&next);
-    if (nroot)
-        r = fail(err, errlen, "%s:%d: only one YAML document is allowed", name, node_line(nroot));
-    yaml_document_delete(&next);
-out:
-    yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
-    return r;
-}
-
-static int read_file(const char *path, char **out, size_t *outlen, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-    char *buf = malloc(CONFIG_FILE_MAX + 1);
-    if (!buf) {
-        fclose(f);
-        return fail(err, errlen, "%s: out of memory", path);
-    }
-    size_t n = fread(buf, 1, CONFIG_FILE_MAX + 1, f);
-    int bad = ferror(f);
-    int saved = errno;
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return fail(err, errlen, "%s: cannot read: %s", path, strerror(saved));
-    }
-    if (n > CONFIG_FILE_MAX) {
-        free(buf);
-        return fail(err, errlen, "%s: larger than %d bytes, not a config file", path, CONFIG_FILE_MAX);
-    }
-    *out = buf;
-    *outlen = n;
-    return 0;
+    yctx_t y = {.l = l, .name = name ? name : "config", .err = err, .errlen = errlen};
+    return llhls_yaml_load(yaml, len, y.name, &address_hint, ROOT_EXPECT, on_root, &y, err, errlen);
 }
 
 static int load_path(loader_t *l, const char *path, char *err, size_t errlen)
 {
-    char *text = NULL;
-    size_t len = 0;
-    int r = read_file(path, &text, &len, err, errlen);
-    if (r != 0)
-        return r;
-    r = load_yaml(l, text, len, path, err, errlen);
-    free(text);
-    return r;
+    yctx_t y = {.l = l, .name = path, .err = err, .errlen = errlen};
+    return llhls_yaml_load_file(path, &address_hint, ROOT_EXPECT, on_root, &y, err, errlen);
 }
 
 /* ---- public loaders ---- */
@@ -853,7 +728,7 @@ int llhls_edge_config_load_string(llhls_edge_config_t *c, const char *yaml, size
 {
     loader_t *l = loader_new(c);
     if (!l)
-        return fail(err, errlen, "%s: out of memory", name ? name : "config");
+        return llhls_yaml_fail(err, errlen, "%s: out of memory", name ? name : "config");
     return finish(l, load_yaml(l, yaml, len, name, err, errlen), c, err, errlen);
 }
 
@@ -861,7 +736,7 @@ int llhls_edge_config_load_file(llhls_edge_config_t *c, const char *path, char *
 {
     loader_t *l = loader_new(c);
     if (!l)
-        return fail(err, errlen, "%s: out of memory", path);
+        return llhls_yaml_fail(err, errlen, "%s: out of memory", path);
     return finish(l, load_path(l, path, err, errlen), c, err, errlen);
 }
 
@@ -931,12 +806,12 @@ static int option_error(int ch, int argc, char **argv, char *err, size_t errlen)
     const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
     const char *known = optopt ? option_name(optopt) : NULL;
     if (ch == ':')
-        return fail(err, errlen, "%s needs a value (see --help)", known ? known : arg);
+        return llhls_yaml_fail(err, errlen, "%s needs a value (see --help)", known ? known : arg);
     if (known)
-        return fail(err, errlen, "%s takes no value (see --help)", known);
+        return llhls_yaml_fail(err, errlen, "%s takes no value (see --help)", known);
     if (optopt && optopt < 256)
-        return fail(err, errlen, "unknown option '-%c' (see --help)", optopt);
-    return fail(err, errlen, "unknown or ambiguous option '%.80s' (see --help)", arg);
+        return llhls_yaml_fail(err, errlen, "unknown option '-%c' (see --help)", optopt);
+    return llhls_yaml_fail(err, errlen, "unknown or ambiguous option '%.80s' (see --help)", arg);
 }
 
 static int flag_listen(loader_t *l, const char *arg, char *err, size_t errlen)
@@ -948,14 +823,14 @@ static int flag_listen(loader_t *l, const char *arg, char *err, size_t errlen)
         l->flag_listeners = 1;
     }
     if (c->nlisteners == LLHLS_EDGE_MAX_LISTENERS)
-        return fail(err, errlen, "--listen: at most %d listeners are allowed", LLHLS_EDGE_MAX_LISTENERS);
+        return llhls_yaml_fail(err, errlen, "--listen: at most %d listeners are allowed", LLHLS_EDGE_MAX_LISTENERS);
     llhls_edge_listener_t *li = &c->listeners[c->nlisteners];
     if (llhls_config_parse_listen(arg, li->addr, sizeof(li->addr), &li->port) != 0) {
         memset(li, 0, sizeof(*li));
-        return fail(err, errlen, "--listen: expected " LISTEN_EXPECT ", got '%.80s'", arg);
+        return llhls_yaml_fail(err, errlen, "--listen: expected " LISTEN_EXPECT ", got '%.80s'", arg);
     }
     if (find_listener(c, c->nlisteners, li->addr, li->port) >= 0)
-        return fail(err, errlen, "--listen: %.80s is given twice", arg);
+        return llhls_yaml_fail(err, errlen, "--listen: %.80s is given twice", arg);
     c->nlisteners++;
     return 0;
 }
@@ -965,13 +840,13 @@ static int flag_tls(loader_t *l, int ch, const char *arg, char *err, size_t errl
     const char *flag = option_name(ch);
     char a[LLHLS_ADDR_MAX + 16], why[256];
     if (!l->flag_listeners)
-        return fail(err, errlen, "%s: needs a --listen before it (it applies to the one just before)", flag);
+        return llhls_yaml_fail(err, errlen, "%s: needs a --listen before it (it applies to the one just before)", flag);
     llhls_edge_listener_t *li = &l->c.listeners[l->c.nlisteners - 1];
     char *dst = ch == OPT_TLS_CERT ? li->cert : li->key;
     if (dst[0])
-        return fail(err, errlen, "%s: given twice for --listen %s", flag, format_listen(li, a, sizeof(a)));
+        return llhls_yaml_fail(err, errlen, "%s: given twice for --listen %s", flag, format_listen(li, a, sizeof(a)));
     if (apply_file(dst, arg, why, sizeof(why)) != 0)
-        return fail(err, errlen, "%s: %s", flag, why);
+        return llhls_yaml_fail(err, errlen, "%s: %s", flag, why);
     li->tls = 1;
     return 0;
 }
@@ -985,13 +860,13 @@ static int flag_origin(loader_t *l, const char *arg, char *err, size_t errlen)
         l->flag_origins = 1;
     }
     if (c->norigins == LLHLS_EDGE_MAX_ORIGINS)
-        return fail(err, errlen, "--origin: at most %d origins are allowed", LLHLS_EDGE_MAX_ORIGINS);
+        return llhls_yaml_fail(err, errlen, "--origin: at most %d origins are allowed", LLHLS_EDGE_MAX_ORIGINS);
     char why[256];
     llhls_edge_origin_t o;
     if (origin_parse(arg, &o, why, sizeof(why)) != 0)
-        return fail(err, errlen, "--origin: %s", why);
+        return llhls_yaml_fail(err, errlen, "--origin: %s", why);
     if (find_origin(c, c->norigins, &o) >= 0)
-        return fail(err, errlen, "--origin: %.80s is given twice", arg);
+        return llhls_yaml_fail(err, errlen, "--origin: %.80s is given twice", arg);
     c->origins[c->norigins++] = o;
     return 0;
 }
@@ -1013,7 +888,7 @@ static int apply_flags(loader_t *l, int argc, char **argv, char *err, size_t err
             char why[256];
             r = apply_value(&l->c, (key_id_t)k, optarg, why, sizeof(why));
             if (r != 0)
-                r = fail(err, errlen, "%s: %s", keys[k].flag, why);
+                r = llhls_yaml_fail(err, errlen, "%s: %s", keys[k].flag, why);
             snprintf(l->where[k], WHERE_MAX, "%s", keys[k].flag);
             l->order[k] = ++l->changes;
         }
@@ -1026,8 +901,8 @@ static int apply_flags(loader_t *l, int argc, char **argv, char *err, size_t err
         const llhls_edge_listener_t *li = &l->c.listeners[i];
         char a[LLHLS_ADDR_MAX + 16];
         if (li->tls && (!li->cert[0] || !li->key[0]))
-            return fail(err, errlen, "--listen %s: %s needs %s too", format_listen(li, a, sizeof(a)),
-                        li->cert[0] ? "--tls-cert" : "--tls-key", li->cert[0] ? "--tls-key" : "--tls-cert");
+            return llhls_yaml_fail(err, errlen, "--listen %s: %s needs %s too", format_listen(li, a, sizeof(a)),
+                                   li->cert[0] ? "--tls-cert" : "--tls-key", li->cert[0] ? "--tls-key" : "--tls-cert");
     }
     return 0;
 }
@@ -1050,7 +925,7 @@ int llhls_edge_config_parse_args(llhls_edge_config_t *c, int argc, char **argv, 
             return option_error(ch, argc, argv, err, errlen);
         if (ch == 'c') {
             if (path)
-                return fail(err, errlen, "-c/--config given twice ('%.80s' and '%.80s')", path, optarg);
+                return llhls_yaml_fail(err, errlen, "-c/--config given twice ('%.80s' and '%.80s')", path, optarg);
             path = optarg;
         } else if (ch == 'h') {
             help = 1;
@@ -1059,7 +934,7 @@ int llhls_edge_config_parse_args(llhls_edge_config_t *c, int argc, char **argv, 
         }
     }
     if (optind < argc)
-        return fail(err, errlen, "unexpected argument '%.80s' (see --help)", argv[optind]);
+        return llhls_yaml_fail(err, errlen, "unexpected argument '%.80s' (see --help)", argv[optind]);
     if (help) {
         llhls_edge_config_usage(stdout, argc > 0 ? argv[0] : "llhls-edge");
         return 1;
@@ -1073,7 +948,7 @@ int llhls_edge_config_parse_args(llhls_edge_config_t *c, int argc, char **argv, 
 
     loader_t *l = loader_new(c);
     if (!l)
-        return fail(err, errlen, "out of memory");
+        return llhls_yaml_fail(err, errlen, "out of memory");
     int r = path ? load_path(l, path, err, errlen) : 0;
     if (r == 0)
         r = apply_flags(l, argc, argv, err, errlen);

@@ -5,11 +5,10 @@
 #include "config.h"
 #include "error.h"
 #include "log.h"
+#include "yaml_doc.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -18,9 +17,6 @@
 #define PACKAGE_VERSION "unknown"
 #endif
 
-/* A config file is a few hundred bytes; anything far larger is a mistake
- * (a video file given to -c) and is refused before libyaml sees it. */
-#define CONFIG_FILE_MAX (1024 * 1024)
 /* Where a value came from, e.g. "/etc/llhls.yaml:12: hls.part_duration". */
 #define WHERE_MAX 320
 #define US_PER_S 1000000ull
@@ -117,19 +113,6 @@ static void loader_init(loader_t *l, llhls_config_t *c)
 {
     memset(l, 0, sizeof(*l));
     l->c = c;
-}
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -LLHLS_ECONFIG;
 }
 
 /* ---- value parsers ---- */
@@ -374,7 +357,7 @@ static int apply_value(llhls_config_t *c, key_id_t k, const char *text, char *wh
         char addr[LLHLS_ADDR_MAX];
         int port;
         if (llhls_config_parse_listen(text, addr, sizeof(addr), &port) != 0)
-            return fail(why, whylen, "expected %s, got '%.80s'", kind_expect(d->kind), text);
+            return llhls_yaml_fail(why, whylen, "expected %s, got '%.80s'", kind_expect(d->kind), text);
         char *dst = k == KEY_RTMP_LISTEN ? c->rtmp_addr : c->http_addr;
         memcpy(dst, addr, strlen(addr) + 1);
         if (k == KEY_RTMP_LISTEN)
@@ -386,38 +369,39 @@ static int apply_value(llhls_config_t *c, key_id_t k, const char *text, char *wh
     case KIND_PATH: {
         size_t n = strlen(text);
         if (n == 0)
-            return fail(why, whylen, "expected %s, got nothing", kind_expect(d->kind));
+            return llhls_yaml_fail(why, whylen, "expected %s, got nothing", kind_expect(d->kind));
         char *dst = k == KEY_HTTP_WWW ? c->www_dir : c->data_dir;
         if (n >= LLHLS_PATH_MAX)
-            return fail(why, whylen, "path is longer than %d bytes", LLHLS_PATH_MAX - 1);
+            return llhls_yaml_fail(why, whylen, "path is longer than %d bytes", LLHLS_PATH_MAX - 1);
         memcpy(dst, text, n + 1);
         return 0;
     }
     case KIND_LEVEL: {
         int level = llhls_log_parse_level(text);
         if (level < 0)
-            return fail(why, whylen, "expected %s, got '%.80s'", kind_expect(d->kind), text);
+            return llhls_yaml_fail(why, whylen, "expected %s, got '%.80s'", kind_expect(d->kind), text);
         c->log_level = level;
         return 0;
     }
     case KIND_COUNT:
         if (parse_count(text, &v) != 0 || v < d->min || v > d->max)
-            return fail(why, whylen, "expected a whole number from %llu to %llu, got '%.80s'",
-                        (unsigned long long)d->min, (unsigned long long)d->max, text);
+            return llhls_yaml_fail(why, whylen, "expected a whole number from %llu to %llu, got '%.80s'",
+                                   (unsigned long long)d->min, (unsigned long long)d->max, text);
         break;
     case KIND_SIZE:
         if (llhls_config_parse_size(text, &v) != 0)
-            return fail(why, whylen, "expected %s, got '%.80s'", kind_expect(d->kind), text);
+            return llhls_yaml_fail(why, whylen, "expected %s, got '%.80s'", kind_expect(d->kind), text);
         if (v < d->min || v > d->max)
-            return fail(why, whylen, "expected a size from %s to %s, got '%.80s'", format_size(d->min, lo, sizeof(lo)),
-                        format_size(d->max, hi, sizeof(hi)), text);
+            return llhls_yaml_fail(why, whylen, "expected a size from %s to %s, got '%.80s'",
+                                   format_size(d->min, lo, sizeof(lo)), format_size(d->max, hi, sizeof(hi)), text);
         break;
     case KIND_DURATION:
         if (llhls_config_parse_duration(text, &v) != 0)
-            return fail(why, whylen, "expected %s, got '%.80s'", kind_expect(d->kind), text);
+            return llhls_yaml_fail(why, whylen, "expected %s, got '%.80s'", kind_expect(d->kind), text);
         if (v < d->min || v > d->max)
-            return fail(why, whylen, "expected a duration from %s to %s, got '%.80s'",
-                        format_duration(d->min, lo, sizeof(lo)), format_duration(d->max, hi, sizeof(hi)), text);
+            return llhls_yaml_fail(why, whylen, "expected a duration from %s to %s, got '%.80s'",
+                                   format_duration(d->min, lo, sizeof(lo)), format_duration(d->max, hi, sizeof(hi)),
+                                   text);
         break;
     }
 
@@ -458,18 +442,23 @@ static int check_rules(const loader_t *l, char *err, size_t errlen)
     char a[32], b[32], w[64];
 
     if ((uint64_t)c->part_target_us * 2 > c->segment_target_us)
-        return fail(err, errlen, "%s: part duration %s must be at most half of the segment duration %s",
-                    blame(l, KEY_HLS_PART, KEY_HLS_SEGMENT, w, sizeof(w)),
-                    format_duration(c->part_target_us, a, sizeof(a)),
-                    format_duration(c->segment_target_us, b, sizeof(b)));
+        return llhls_yaml_fail(err, errlen, "%s: part duration %s must be at most half of the segment duration %s",
+                               blame(l, KEY_HLS_PART, KEY_HLS_SEGMENT, w, sizeof(w)),
+                               format_duration(c->part_target_us, a, sizeof(a)),
+                               format_duration(c->segment_target_us, b, sizeof(b)));
     if ((uint64_t)c->window_us < (uint64_t)c->segment_target_us * 3)
-        return fail(err, errlen, "%s: window %s must be at least 3 times the segment duration %s",
-                    blame(l, KEY_HLS_WINDOW, KEY_HLS_SEGMENT, w, sizeof(w)),
-                    format_duration(c->window_us, a, sizeof(a)), format_duration(c->segment_target_us, b, sizeof(b)));
+        return llhls_yaml_fail(err, errlen, "%s: window %s must be at least 3 times the segment duration %s",
+                               blame(l, KEY_HLS_WINDOW, KEY_HLS_SEGMENT, w, sizeof(w)),
+                               format_duration(c->window_us, a, sizeof(a)),
+                               format_duration(c->segment_target_us, b, sizeof(b)));
     return 0;
 }
 
 /* ---- YAML ---- */
+
+/* An unquoted "[::1]:1935" under a listen key reads as a YAML flow
+ * sequence; the syntax error then says what to do. */
+static const llhls_yaml_hint_t listen_hint = {"listen:", 0, " (an IPv6 listen address needs quotes: \"[::1]:1935\")"};
 
 typedef struct {
     loader_t *l;
@@ -479,39 +468,13 @@ typedef struct {
     size_t errlen;
 } yctx_t;
 
-static int node_line(const yaml_node_t *n)
-{
-    return (int)n->start_mark.line + 1;
-}
-
-static const char *node_kind_name(const yaml_node_t *n)
-{
-    switch (n->type) {
-    case YAML_SEQUENCE_NODE: return "a sequence";
-    case YAML_MAPPING_NODE: return "a mapping";
-    default: return "a scalar";
-    }
-}
-
-/* libyaml gives null values (a key with nothing after it) as empty plain
- * scalars. */
-static int node_is_empty(const yaml_node_t *n)
-{
-    return n->type == YAML_SCALAR_NODE && n->data.scalar.length == 0 && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-}
-
-static const char *scalar_text(const yaml_node_t *n)
-{
-    return (const char *)n->data.scalar.value;
-}
-
 static int load_key(yctx_t *y, int section, const yaml_node_t *kn, const yaml_node_t *vn)
 {
     const char *sec = sections[section];
     if (kn->type != YAML_SCALAR_NODE)
-        return fail(y->err, y->errlen, "%s:%d: %s: expected a key name, got %s", y->name, node_line(kn), sec,
-                    node_kind_name(kn));
-    const char *kname = scalar_text(kn);
+        return llhls_yaml_fail(y->err, y->errlen, "%s:%d: %s: expected a key name, got %s", y->name,
+                               llhls_yaml_node_line(kn), sec, llhls_yaml_node_kind(kn));
+    const char *kname = llhls_yaml_scalar(kn);
     int k = -1;
     for (int i = 0; i < KEY_COUNT; i++)
         if (strcmp(keys[i].section, sec) == 0 && strcmp(keys[i].name, kname) == 0)
@@ -527,26 +490,25 @@ static int load_key(yctx_t *y, int section, const yaml_node_t *kn, const yaml_no
                 break;
             used += (size_t)n;
         }
-        return fail(y->err, y->errlen, "%s:%d: %s.%.60s: unknown key (%s has %s)", y->name, node_line(kn), sec, kname,
-                    sec, known);
+        return llhls_yaml_fail(y->err, y->errlen, "%s:%d: %s.%.60s: unknown key (%s has %s)", y->name,
+                               llhls_yaml_node_line(kn), sec, kname, sec, known);
     }
     const key_def_t *d = &keys[k];
-    int line = node_line(kn);
+    int line = llhls_yaml_node_line(kn);
     if (y->l->line[k] > 0)
-        return fail(y->err, y->errlen, "%s:%d: %s.%s: given twice (first on line %d)", y->name, line, sec, d->name,
-                    y->l->line[k]);
+        return llhls_yaml_fail(y->err, y->errlen, "%s:%d: %s.%s: given twice (first on line %d)", y->name, line, sec,
+                               d->name, y->l->line[k]);
     if (vn->type != YAML_SCALAR_NODE)
-        return fail(y->err, y->errlen, "%s:%d: %s.%s: expected %s, got %s%s", y->name, node_line(vn), sec, d->name,
-                    kind_expect(d->kind), node_kind_name(vn),
-                    d->kind == KIND_LISTEN && vn->type == YAML_SEQUENCE_NODE
-                        ? " (an IPv6 listen address needs quotes: \"[::1]:1935\")"
-                        : "");
-    if (strlen(scalar_text(vn)) != vn->data.scalar.length)
-        return fail(y->err, y->errlen, "%s:%d: %s.%s: the value contains a NUL byte", y->name, node_line(vn), sec,
-                    d->name);
+        return llhls_yaml_fail(y->err, y->errlen, "%s:%d: %s.%s: expected %s, got %s%s", y->name,
+                               llhls_yaml_node_line(vn), sec, d->name, kind_expect(d->kind), llhls_yaml_node_kind(vn),
+                               d->kind == KIND_LISTEN && vn->type == YAML_SEQUENCE_NODE ? listen_hint.text : "");
+    if (strlen(llhls_yaml_scalar(vn)) != vn->data.scalar.length)
+        return llhls_yaml_fail(y->err, y->errlen, "%s:%d: %s.%s: the value contains a NUL byte", y->name,
+                               llhls_yaml_node_line(vn), sec, d->name);
     char why[256];
-    if (apply_value(y->l->c, (key_id_t)k, scalar_text(vn), why, sizeof(why)) != 0)
-        return fail(y->err, y->errlen, "%s:%d: %s.%s: %s", y->name, node_line(vn), sec, d->name, why);
+    if (apply_value(y->l->c, (key_id_t)k, llhls_yaml_scalar(vn), why, sizeof(why)) != 0)
+        return llhls_yaml_fail(y->err, y->errlen, "%s:%d: %s.%s: %s", y->name, llhls_yaml_node_line(vn), sec, d->name,
+                               why);
     y->l->line[k] = line;
     y->l->order[k] = ++y->l->changes;
     snprintf(y->l->where[k], WHERE_MAX, "%s:%d: %s.%s", y->name, line, sec, d->name);
@@ -556,26 +518,27 @@ static int load_key(yctx_t *y, int section, const yaml_node_t *kn, const yaml_no
 static int load_section(yctx_t *y, const yaml_node_t *kn, const yaml_node_t *vn)
 {
     if (kn->type != YAML_SCALAR_NODE)
-        return fail(y->err, y->errlen, "%s:%d: expected a section name, got %s", y->name, node_line(kn),
-                    node_kind_name(kn));
-    const char *sname = scalar_text(kn);
+        return llhls_yaml_fail(y->err, y->errlen, "%s:%d: expected a section name, got %s", y->name,
+                               llhls_yaml_node_line(kn), llhls_yaml_node_kind(kn));
+    const char *sname = llhls_yaml_scalar(kn);
     int s = -1;
     for (size_t i = 0; i < SECTION_COUNT; i++)
         if (strcmp(sections[i], sname) == 0)
             s = (int)i;
     if (s < 0)
-        return fail(y->err, y->errlen, "%s:%d: %.60s: unknown section (expected rtmp, http, store, hls or log)",
-                    y->name, node_line(kn), sname);
+        return llhls_yaml_fail(y->err, y->errlen,
+                               "%s:%d: %.60s: unknown section (expected rtmp, http, store, hls or log)", y->name,
+                               llhls_yaml_node_line(kn), sname);
     if (y->l->section_line[s] > 0)
-        return fail(y->err, y->errlen, "%s:%d: %s: section given twice (first on line %d)", y->name, node_line(kn),
-                    sname, y->l->section_line[s]);
-    y->l->section_line[s] = node_line(kn);
+        return llhls_yaml_fail(y->err, y->errlen, "%s:%d: %s: section given twice (first on line %d)", y->name,
+                               llhls_yaml_node_line(kn), sname, y->l->section_line[s]);
+    y->l->section_line[s] = llhls_yaml_node_line(kn);
     /* A section whose keys are all commented out is still a valid file. */
-    if (node_is_empty(vn))
+    if (llhls_yaml_node_is_empty(vn))
         return 0;
     if (vn->type != YAML_MAPPING_NODE)
-        return fail(y->err, y->errlen, "%s:%d: %s: expected a mapping of keys, got %s", y->name, node_line(vn), sname,
-                    node_kind_name(vn));
+        return llhls_yaml_fail(y->err, y->errlen, "%s:%d: %s: expected a mapping of keys, got %s", y->name,
+                               llhls_yaml_node_line(vn), sname, llhls_yaml_node_kind(vn));
     for (yaml_node_pair_t *p = vn->data.mapping.pairs.start; p < vn->data.mapping.pairs.top; p++) {
         int r = load_key(y, s, yaml_document_get_node(y->doc, p->key), yaml_document_get_node(y->doc, p->value));
         if (r != 0)
@@ -584,128 +547,30 @@ static int load_section(yctx_t *y, const yaml_node_t *kn, const yaml_node_t *vn)
     return 0;
 }
 
-/* An unquoted "[::1]:1935" reads as a YAML flow sequence and fails as a
- * syntax error far from what the user meant; the line is looked at so that
- * the message can say what to do. */
-static const char *listen_hint(const char *yaml, size_t len, size_t index)
+static int on_root(void *ctx, yaml_document_t *doc, yaml_node_t *root)
 {
-    if (index > len)
-        return "";
-    size_t start = index;
-    while (start > 0 && yaml[start - 1] != '\n')
-        start--;
-    const char *p = yaml + start, *end = yaml + len;
-    while (p < end && (*p == ' ' || *p == '\t'))
-        p++;
-    if ((size_t)(end - p) < 7 || memcmp(p, "listen:", 7) != 0)
-        return "";
-    for (p += 7; p < end && *p == ' '; p++)
-        ;
-    return p < end && *p == '[' ? " (an IPv6 listen address needs quotes: \"[::1]:1935\")" : "";
+    yctx_t *y = ctx;
+    y->doc = doc;
+    for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+        int r = load_section(y, yaml_document_get_node(doc, p->key), yaml_document_get_node(doc, p->value));
+        if (r != 0)
+            return r;
+    }
+    return 0;
 }
 
-static int yaml_syntax_error(const yaml_parser_t *p, const char *yaml, size_t len, const char *name, char *err,
-                             size_t errlen)
-{
-    const char *problem = p->problem ? p->problem : "malformed YAML";
-    if (p->error == YAML_READER_ERROR)
-        return fail(err, errlen, "%s: byte %zu: %s", name, p->problem_offset, problem);
-    if (p->error == YAML_MEMORY_ERROR)
-        return fail(err, errlen, "%s: out of memory while parsing", name);
-    const char *hint = listen_hint(yaml, len, p->problem_mark.index);
-    if (!*hint && p->context)
-        hint = listen_hint(yaml, len, p->context_mark.index);
-    if (p->context)
-        return fail(err, errlen, "%s:%zu: YAML syntax error: %s (%s from line %zu)%s", name, p->problem_mark.line + 1,
-                    problem, p->context, p->context_mark.line + 1, hint);
-    return fail(err, errlen, "%s:%zu: YAML syntax error: %s%s", name, p->problem_mark.line + 1, problem, hint);
-}
+#define ROOT_EXPECT "a mapping of sections (rtmp, http, store, hls, log)"
 
 static int load_yaml(loader_t *l, const char *yaml, size_t len, const char *name, char *err, size_t errlen)
 {
-    yaml_parser_t parser;
-    yaml_document_t doc;
-    int r = 0;
-
-    if (!name)
-        name = "config";
-    if (!yaml_parser_initialize(&parser))
-        return fail(err, errlen, "%s: out of memory", name);
-    yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        r = yaml_syntax_error(&parser, yaml, len, name, err, errlen);
-        yaml_parser_delete(&parser);
-        return r;
-    }
-
-    yctx_t y = {.l = l, .doc = &doc, .name = name, .err = err, .errlen = errlen};
-    yaml_node_t *root = yaml_document_get_root_node(&doc);
-    if (root && !node_is_empty(root)) {
-        if (root->type != YAML_MAPPING_NODE) {
-            r = fail(err, errlen, "%s:%d: expected a mapping of sections (rtmp, http, store, hls, log), got %s", name,
-                     node_line(root), node_kind_name(root));
-            goto out;
-        }
-        for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
-            r = load_section(&y, yaml_document_get_node(&doc, p->key), yaml_document_get_node(&doc, p->value));
-            if (r != 0)
-                goto out;
-        }
-    }
-
-    /* A second document would be silently ignored otherwise. */
-    yaml_document_t next;
-    if (!yaml_parser_load(&parser, &next)) {
-        r = yaml_syntax_error(&parser, yaml, len, name, err, errlen);
-        goto out;
-    }
-    yaml_node_t *nroot = yaml_document_get_root_node(&next);
-    if (nroot)
-        r = fail(err, errlen, "%s:%d: only one YAML document is allowed", name, node_line(nroot));
-    yaml_document_delete(&next);
-out:
-    yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
-    return r;
-}
-
-static int read_file(const char *path, char **out, size_t *outlen, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-    char *buf = malloc(CONFIG_FILE_MAX + 1);
-    if (!buf) {
-        fclose(f);
-        return fail(err, errlen, "%s: out of memory", path);
-    }
-    size_t n = fread(buf, 1, CONFIG_FILE_MAX + 1, f);
-    int bad = ferror(f);
-    int saved = errno;
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return fail(err, errlen, "%s: cannot read: %s", path, strerror(saved));
-    }
-    if (n > CONFIG_FILE_MAX) {
-        free(buf);
-        return fail(err, errlen, "%s: larger than %d bytes, not a config file", path, CONFIG_FILE_MAX);
-    }
-    *out = buf;
-    *outlen = n;
-    return 0;
+    yctx_t y = {.l = l, .name = name ? name : "config", .err = err, .errlen = errlen};
+    return llhls_yaml_load(yaml, len, y.name, &listen_hint, ROOT_EXPECT, on_root, &y, err, errlen);
 }
 
 static int load_path(loader_t *l, const char *path, char *err, size_t errlen)
 {
-    char *text = NULL;
-    size_t len = 0;
-    int r = read_file(path, &text, &len, err, errlen);
-    if (r != 0)
-        return r;
-    r = load_yaml(l, text, len, path, err, errlen);
-    free(text);
-    return r;
+    yctx_t y = {.l = l, .name = path, .err = err, .errlen = errlen};
+    return llhls_yaml_load_file(path, &listen_hint, ROOT_EXPECT, on_root, &y, err, errlen);
 }
 
 /* ---- public loaders ---- */
@@ -813,12 +678,12 @@ static int option_error(int ch, int argc, char **argv, char *err, size_t errlen)
     const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
     const char *known = optopt ? option_name(optopt) : NULL;
     if (ch == ':')
-        return fail(err, errlen, "%s needs a value (see --help)", known ? known : arg);
+        return llhls_yaml_fail(err, errlen, "%s needs a value (see --help)", known ? known : arg);
     if (known)
-        return fail(err, errlen, "%s takes no value (see --help)", known);
+        return llhls_yaml_fail(err, errlen, "%s takes no value (see --help)", known);
     if (optopt && optopt < 256)
-        return fail(err, errlen, "unknown option '-%c' (see --help)", optopt);
-    return fail(err, errlen, "unknown or ambiguous option '%.80s' (see --help)", arg);
+        return llhls_yaml_fail(err, errlen, "unknown option '-%c' (see --help)", optopt);
+    return llhls_yaml_fail(err, errlen, "unknown or ambiguous option '%.80s' (see --help)", arg);
 }
 
 int llhls_config_parse_args(llhls_config_t *c, int argc, char **argv, char *err, size_t errlen)
@@ -838,7 +703,8 @@ int llhls_config_parse_args(llhls_config_t *c, int argc, char **argv, char *err,
             return option_error(ch, argc, argv, err, errlen);
         if (ch == 'c') {
             if (config_path)
-                return fail(err, errlen, "-c/--config given twice ('%.80s' and '%.80s')", config_path, optarg);
+                return llhls_yaml_fail(err, errlen, "-c/--config given twice ('%.80s' and '%.80s')", config_path,
+                                       optarg);
             config_path = optarg;
         } else if (ch == 'h') {
             help = 1;
@@ -847,7 +713,7 @@ int llhls_config_parse_args(llhls_config_t *c, int argc, char **argv, char *err,
         }
     }
     if (optind < argc)
-        return fail(err, errlen, "unexpected argument '%.80s' (see --help)", argv[optind]);
+        return llhls_yaml_fail(err, errlen, "unexpected argument '%.80s' (see --help)", argv[optind]);
     if (help) {
         llhls_config_usage(stdout, argc > 0 ? argv[0] : "llhls-origin");
         return 1;
@@ -868,7 +734,7 @@ int llhls_config_parse_args(llhls_config_t *c, int argc, char **argv, char *err,
             continue;
         char why[256];
         if (apply_value(c, (key_id_t)k, optarg, why, sizeof(why)) != 0)
-            return fail(err, errlen, "%s: %s", keys[k].flag, why);
+            return llhls_yaml_fail(err, errlen, "%s: %s", keys[k].flag, why);
         snprintf(l.where[k], WHERE_MAX, "%s", keys[k].flag);
         l.order[k] = ++l.changes;
     }
