@@ -7,6 +7,7 @@
 #include "cache.h"
 #include "cache_key.h"
 #include "edge_config.h"
+#include "shapes.h"
 
 #include <h2o.h>
 #include <pthread.h>
@@ -39,6 +40,7 @@ typedef struct llhls_edge_metrics {
 struct llhls_edge {
     llhls_edge_config_t cfg;
     llhls_cache_t *cache;
+    llhls_shapes_t *shapes;         /* part counts of the playlists fetched */
     llhls_origin_state_t origins[LLHLS_EDGE_MAX_ORIGINS];
     size_t norigins;
     llhls_edge_metrics_t metrics;

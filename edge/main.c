@@ -45,6 +45,8 @@ int llhls_edge_metrics_render(llhls_edge_t *e, h2o_mem_pool_t *pool, h2o_iovec_t
     M("llhls_edge_upstream_errors_total", "counter", "Upstream attempts that failed.", atomic_load(&m->upstream_errors));
     M("llhls_edge_upstream_first_byte_seconds_sum_us", "counter", "Microseconds to the upstream head, summed.",
       atomic_load(&m->upstream_latency_us));
+    M("llhls_edge_rapid_reset_closes_total", "counter", "HTTP/2 connections closed for resetting too many streams.",
+      atomic_load(&m->rapid_resets));
     M("llhls_edge_held_requests", "gauge", "Requests waiting on a fill (blocking reloads, hinted parts).",
       (uint64_t)atomic_load(&m->held));
     P("# HELP llhls_edge_origin_up Whether an origin is considered up.\n# TYPE llhls_edge_origin_up gauge\n");
@@ -104,6 +106,7 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
     e->cache = llhls_cache_create(e->cfg.cache_size);
+    e->shapes = llhls_shapes_create();
     e->norigins = e->cfg.norigins;
     for (size_t i = 0; i < e->norigins; i++)
         e->origins[i].conf = e->cfg.origins[i];

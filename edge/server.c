@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "log.h"
+#include "rapid_reset.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -374,6 +375,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     llhls_worker_t *w = worker_of(req);
     llhls_edge_t *e = w->edge;
+    llhls_rapid_reset_watch(req, &e->metrics.rapid_resets);
     if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("OPTIONS"))) {
         req->res.status = 204;
         req->res.reason = "No Content";
@@ -407,7 +409,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     llhls_cache_key_t key;
     const char *why = "bad request";
     const char *raw = NULL;
-    if (llhls_cache_key_make(&key, path, path_len, query, query_len, NULL, &why) != 0) {
+    llhls_shape_copy_t shape_copy;
+    const llhls_playlist_shape_t *shape = query ? llhls_shapes_get(e->shapes, path, path_len, &shape_copy) : NULL;
+    if (llhls_cache_key_make(&key, path, path_len, query, query_len, shape, &why) != 0) {
         /* The origin words the refusal and sets its max-age (a target
          * duration, which only it knows); the answer is cached under the
          * raw request like any other. */

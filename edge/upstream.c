@@ -29,6 +29,8 @@ typedef struct fetch {
     size_t tried;
     int64_t started_us;
     int head_done;
+    int learn;                  /* a media playlist: its shape is learned */
+    size_t path_len;            /* of target, without the query */
 } fetch_t;
 
 static int64_t now_us(void)
@@ -104,6 +106,29 @@ static int64_t parse_max_age(const char *v, size_t n)
     return -1;
 }
 
+/* A media playlist arrived whole: remember its segments' part counts. */
+static void learn_shape(fetch_t *f)
+{
+    const llhls_object_head_t *head = llhls_object_head(f->obj);
+    uint64_t size = llhls_object_size(f->obj);
+    if (!f->learn || head == NULL || head->status != 200 || size == 0 || size > (1u << 22))
+        return;
+    char *text = malloc((size_t)size);
+    if (text == NULL)
+        return;
+    uint64_t off = 0;
+    while (off < size) {
+        const uint8_t *p;
+        size_t n = llhls_object_read(f->obj, off, &p);
+        if (n == 0)
+            break;
+        memcpy(text + off, p, n);
+        off += n;
+    }
+    llhls_shapes_learn(f->w->edge->shapes, f->target, f->path_len, text, (size_t)off);
+    free(text);
+}
+
 static int on_body(h2o_http1client_t *client, const char *errstr)
 {
     fetch_t *f = client->data;
@@ -123,6 +148,7 @@ static int on_body(h2o_http1client_t *client, const char *errstr)
         h2o_buffer_consume(&client->sock->input, in->size);
     }
     if (errstr == h2o_http1client_error_is_eos) {
+        learn_shape(f);
         llhls_object_complete(f->obj, mono_ms());
         fetch_free(f);
     }
@@ -241,6 +267,8 @@ void llhls_upstream_fetch(llhls_worker_t *w, llhls_object_t *obj, const llhls_ca
     f->obj = obj;
     llhls_object_ref(obj);
     f->blocking = key->is_playlist && (key->d.has_msn || key->d.skip);
+    f->learn = key->is_playlist && raw_query == NULL;
+    f->path_len = path_len;
     char query[160];
     size_t ql = llhls_cache_key_upstream_query(key, query, sizeof(query));
     if (raw_query)

@@ -253,3 +253,63 @@ def test_held_requests_per_connection_are_bounded(live, tmp_path):
         assert 'status codes: 3 2xx, 0 3xx, 0 4xx, 3 5xx' in out, out
     finally:
         e.close()
+
+
+def test_part_past_the_end_and_part_zero_of_the_next_share_one_key(live, edge):
+    pl = edge.playlist(VIDEO)  # the edge learns the segments' part counts
+    seg = [s for s in pl.segments if s.complete and s.parts][-1]
+    before = edge.metric('llhls_edge_upstream_fetches_total')
+    a = edge.get('%s?_HLS_msn=%d&_HLS_part=%d' % (VIDEO, seg.msn, len(seg.parts)))
+    b = edge.get('%s?_HLS_part=0&_HLS_msn=%d' % (VIDEO, seg.msn + 1))
+    assert a.status == b.status == 200
+    assert a.body == b.body
+    assert edge.metric('llhls_edge_upstream_fetches_total') - before == 1
+
+
+def h2_frame(ftype, flags, stream, payload=b''):
+    return len(payload).to_bytes(3, 'big') + bytes([ftype, flags]) + stream.to_bytes(4, 'big') + payload
+
+
+def h2_get(path):
+    """HPACK for GET http://edge<path>: indexed :method and :scheme,
+    literals without indexing for :authority and :path."""
+    def lit(index, value):
+        return bytes([index, len(value)]) + value
+    return b'\x82\x86' + lit(1, b'edge') + lit(4, path)
+
+
+def test_http2_rapid_reset_closes_the_connection(edge):
+    import socket
+    s = socket.create_connection(('127.0.0.1', edge.http_port), timeout=10)
+    try:
+        s.sendall(b'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n' + h2_frame(4, 0, 0) +
+                  h2_frame(1, 0x5, 1, h2_get(b'/healthz')))
+        time.sleep(0.3)  # the first request is answered: the connection is watched
+        burst = b''.join(h2_frame(1, 0x5, sid, h2_get(b'/healthz')) + h2_frame(3, 0, sid, (8).to_bytes(4, 'big'))
+                         for sid in range(3, 3 + 2 * 400, 2))
+        try:
+            s.sendall(burst)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        got = b''
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                chunk = s.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            got += chunk
+        # A GOAWAY (type 7) came, and then the end of the connection.
+        pos, goaway = 0, False
+        while pos + 9 <= len(got):
+            n = int.from_bytes(got[pos:pos + 3], 'big')
+            goaway |= got[pos + 3] == 7
+            pos += 9 + n
+        assert goaway, 'no GOAWAY among %d bytes' % len(got)
+    finally:
+        s.close()
+    assert edge.metric('llhls_edge_rapid_reset_closes_total') >= 1
+    assert 'rapid reset' in edge.log_text()
+    assert edge.get('/healthz').status == 200
