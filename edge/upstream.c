@@ -15,7 +15,7 @@
 #include <time.h>
 
 #define POOL_CAPACITY 64
-#define BLOCKING_TIMEOUT_MS 40000 /* above 3 x the longest target duration the origin allows */
+#define BLOCKING_TIMEOUT_MS 100000 /* above 3 x the longest target duration the origin allows (30 s) */
 
 typedef struct fetch {
     llhls_worker_t *w;
