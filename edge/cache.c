@@ -43,6 +43,7 @@ struct llhls_object {
     size_t accounted;               /* chunk capacity, counted in the cache's bytes while in the table */
     int64_t expires_ms;             /* COMPLETE or negative-cached FAILED */
     int64_t completed_ms, fetched_ms;
+    llhls_object_t *stale;          /* the expired answer it replaces (referenced), or NULL */
     /* Watchers, a circular list around a sentinel.  During a notification
      * pass, cursor is the next watcher to call: unwatch moves it on when it
      * removes that watcher, so a callback may unwatch anyone. */
@@ -223,6 +224,8 @@ static void evict_locked(llhls_cache_t *c, llhls_object_t **dead)
 
 static void object_free(llhls_object_t *o)
 {
+    if (o->stale)
+        llhls_object_unref(o->stale);
     for (size_t i = 0; i < o->head.nheaders; i++) {
         free(o->head.names[i]);
         free(o->head.values[i]);
@@ -288,8 +291,19 @@ llhls_object_t *llhls_cache_lookup(llhls_cache_t *c, const char *key, size_t len
     *must_fill = 0;
     pthread_mutex_lock(&c->lock);
     llhls_object_t *o = table_find(c, key, len, h);
+    llhls_object_t *stale = NULL;
     if (o != NULL && expired(o, now_ms)) {
         c->stats.expirations++;
+        /* A good answer that expired is kept by its successor, to stand in
+         * for it if every origin fails (stale-if-error); one deep only. */
+        if (o->state == LLHLS_OBJECT_COMPLETE && o->has_head && o->head.status == 200) {
+            stale = o;
+            o->refs++;
+            if (o->stale) {
+                unref_locked(o->stale, &dead);
+                o->stale = NULL;
+            }
+        }
         unlink_locked(c, o, &dead);
         o = NULL;
     }
@@ -315,6 +329,7 @@ llhls_object_t *llhls_cache_lookup(llhls_cache_t *c, const char *key, size_t len
         o->hash = h;
         o->cache = c;
         o->state = LLHLS_OBJECT_FILLING;
+        o->stale = stale;
         o->watchers.next = o->watchers.prev = &o->watchers;
         o->refs = 2; /* the table's and the caller's */
         o->in_table = 1;
@@ -357,6 +372,11 @@ void llhls_object_ref(llhls_object_t *o)
     pthread_mutex_lock(&o->cache->lock);
     o->refs++;
     pthread_mutex_unlock(&o->cache->lock);
+}
+
+llhls_object_t *llhls_object_stale(llhls_object_t *o)
+{
+    return o->stale;
 }
 
 void llhls_object_unref(llhls_object_t *o)

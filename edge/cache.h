@@ -99,6 +99,11 @@ int64_t llhls_object_completed_ms(llhls_object_t *o);
 /* When its head arrived (for Age), 0 before. */
 int64_t llhls_object_fetched_ms(llhls_object_t *o);
 
+/* The answer this object replaces: the last complete 200 under the same
+ * key, expired when o was inserted (stale-if-error), or NULL.  It stays
+ * valid while o is referenced. */
+llhls_object_t *llhls_object_stale(llhls_object_t *o);
+
 void llhls_object_watch(llhls_object_t *o, llhls_object_watcher_t *w);
 void llhls_object_unwatch(llhls_object_t *o, llhls_object_watcher_t *w);
 

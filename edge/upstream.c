@@ -86,6 +86,20 @@ static void fetch_failed(fetch_t *f, const char *why)
         fetch_try(f);
         return;
     }
+    llhls_object_t *stale = f->head_done ? NULL : llhls_object_stale(f->obj);
+    if (stale) {
+        /* Every origin failed: the last good answer stands in (for its
+         * short max-age), rather than an error for every player. */
+        LLHLS_WARN("edge", "no origin answered %s; serving the last good copy", f->target);
+        llhls_object_set_head(f->obj, llhls_object_head(stale));
+        const uint8_t *p;
+        size_t n;
+        for (uint64_t off = 0; (n = llhls_object_read(stale, off, &p)) > 0; off += n)
+            llhls_object_append(f->obj, p, n);
+        llhls_object_complete(f->obj, mono_ms());
+        fetch_free(f);
+        return;
+    }
     llhls_object_fail(f->obj, mono_ms(), 0);
     fetch_free(f);
 }

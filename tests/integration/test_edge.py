@@ -313,3 +313,28 @@ def test_http2_rapid_reset_closes_the_connection(edge):
     assert edge.metric('llhls_edge_rapid_reset_closes_total') >= 1
     assert 'rapid reset' in edge.log_text()
     assert edge.get('/healthz').status == 200
+
+
+def test_playlists_stale_if_error_when_every_origin_is_down():
+    o = Origin()
+    pub = publish(o.rtmp('live/stale'))
+    e = None
+    try:
+        o.wait_for('/live/stale/video.m3u8', lambda p: len(p.complete_segments()) >= 1, timeout=30)
+        e = Edge([o.url('')])
+        good = e.get('/live/stale/video.m3u8')
+        assert good.status == 200
+        o.stop(signal.SIGKILL)
+        time.sleep(1.5)  # past the playlist's max-age
+        for _ in range(3):
+            r = e.get('/live/stale/video.m3u8')
+            assert r.status == 200 and r.body == good.body
+            time.sleep(1.1)
+        assert 'serving the last good copy' in e.log_text()
+        # Media never cached before has nothing to stand in for it.
+        assert e.get('/live/stale/video/999.0.m4s').status == 502
+    finally:
+        stop_publisher(pub)
+        if e:
+            e.close()
+        o.close()

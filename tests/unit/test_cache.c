@@ -867,10 +867,46 @@ static void test_cache_unwatch_waits_for_running_callback(void **state)
     llhls_cache_destroy(c);
 }
 
+
+static void test_cache_keeps_the_expired_answer_for_stale_if_error(void **state)
+{
+    llhls_cache_t *c = llhls_cache_create(1 << 20);
+    fill_complete(c, "/p.m3u8", 7, 300, 1000, 0);
+    int must_fill = 0;
+    /* Expired: a new fill starts, and the old answer comes along with it. */
+    llhls_object_t *o = lookup(c, "/p.m3u8", 2000, &must_fill);
+    assert_int_equal(must_fill, 1);
+    llhls_object_t *stale = llhls_object_stale(o);
+    assert_non_null(stale);
+    assert_body(stale, 7, 300);
+    assert_int_equal(llhls_object_head(stale)->status, 200);
+    /* Only one deep: the next generation keeps this one, not the old. */
+    set_head(o, 200, 10, 1000, 0);
+    uint8_t b[10];
+    fill_pattern(b, 10, 8, 0);
+    llhls_object_append(o, b, 10);
+    llhls_object_complete(o, 2000);
+    llhls_object_unref(o);
+    o = lookup(c, "/p.m3u8", 4000, &must_fill);
+    assert_non_null(llhls_object_stale(o));
+    assert_body(llhls_object_stale(o), 8, 10);
+    assert_null(llhls_object_stale(llhls_object_stale(o)));
+    llhls_object_fail(o, 4000, 0);
+    llhls_object_unref(o);
+    /* A failed or non-200 answer is never kept as a stand-in. */
+    o = lookup(c, "/p.m3u8", 4001, &must_fill);
+    assert_int_equal(must_fill, 1);
+    assert_null(llhls_object_stale(o));
+    llhls_object_fail(o, 4001, 0);
+    llhls_object_unref(o);
+    llhls_cache_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cache_lookups_collapse_onto_one_fill),
+        cmocka_unit_test(test_cache_keeps_the_expired_answer_for_stale_if_error),
         cmocka_unit_test(test_cache_streams_bytes_as_they_arrive),
         cmocka_unit_test(test_cache_known_length_is_one_contiguous_chunk),
         cmocka_unit_test(test_cache_complete_object_is_a_hit),
