@@ -156,8 +156,24 @@ int main(int argc, char **argv)
                 continue;
             }
             llhls_log_set_level(next.log_level);
-            LLHLS_INFO("edge", "configuration reloaded from %s (log level applied; listeners and origins need a "
-                       "restart)", config_path ? config_path : "the defaults");
+            /* New TLS connections get the certificate as it is now on disk;
+             * those open keep theirs.  A context in use by a handshake on
+             * another thread may still be read, so replaced ones are kept. */
+            int reloaded_tls = 0;
+            for (size_t i = 0; i < next.nlisteners && e->ssl_ctx; i++) {
+                if (!next.listeners[i].tls)
+                    continue;
+                SSL_CTX *fresh = make_ssl_ctx(&next.listeners[i]);
+                if (fresh == NULL)
+                    break; /* logged; the running certificate stays */
+                for (size_t k = 0; k < e->nworkers; k++)
+                    __atomic_store_n(&e->workers[k].accept_tls.ssl_ctx, fresh, __ATOMIC_RELEASE);
+                e->ssl_ctx = fresh;
+                reloaded_tls = 1;
+                break;
+            }
+            LLHLS_INFO("edge", "configuration reloaded from %s (log level%s applied; listeners and origins need a "
+                       "restart)", path ? path : "the command line", reloaded_tls ? " and TLS certificate" : "");
             continue;
         }
         LLHLS_INFO("edge", "signal %d: stopping", sig);

@@ -338,3 +338,34 @@ def test_playlists_stale_if_error_when_every_origin_is_down():
         if e:
             e.close()
         o.close()
+
+
+def test_sighup_reloads_the_tls_certificate(live, tmp_path):
+    import ssl
+
+    def make_cert(cn):
+        key, crt = tmp_path / (cn + '.key'), tmp_path / (cn + '.crt')
+        subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', str(key), '-out',
+                        str(crt), '-days', '1', '-subj', '/CN=' + cn], check=True, capture_output=True, timeout=60)
+        return key.read_bytes(), crt.read_bytes()
+    key_a, crt_a = make_cert('first')
+    key_b, crt_b = make_cert('second')
+    key, crt = tmp_path / 'edge.key', tmp_path / 'edge.crt'
+    key.write_bytes(key_a)
+    crt.write_bytes(crt_a)
+    e = Edge([live.url('')], args=['--listen', '127.0.0.1:0', '--tls-cert', str(crt), '--tls-key', str(key)])
+    try:
+        port = [p for kind, p in e.ports if kind == 'https'][0]
+        served = ssl.get_server_certificate(('127.0.0.1', port)).encode()
+        assert ssl.PEM_cert_to_DER_cert(served.decode()) == ssl.PEM_cert_to_DER_cert(crt_a.decode())
+        key.write_bytes(key_b)
+        crt.write_bytes(crt_b)
+        e.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        assert 'TLS certificate applied' in e.log_text()
+        served = ssl.get_server_certificate(('127.0.0.1', port))
+        assert ssl.PEM_cert_to_DER_cert(served) == ssl.PEM_cert_to_DER_cert(crt_b.decode())
+        r = curl_get('https://127.0.0.1:%d%s' % (port, VIDEO), extra=['-k', '--http2'])
+        assert r.status == 200
+    finally:
+        e.close()
