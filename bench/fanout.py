@@ -42,6 +42,9 @@ def free_port():
 
 
 def main():
+    if shutil.which('h2o') is None or shutil.which('h2load') is None:
+        sys.exit('bench/fanout.py needs h2o and h2load: apt-get install h2o nghttp2-client '
+                 '(h2o is the reference it is compared with)')
     ap = argparse.ArgumentParser()
     ap.add_argument('--seconds', type=int, default=8)
     ap.add_argument('--clients', type=int, default=32)
