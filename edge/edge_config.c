@@ -113,54 +113,6 @@ static loader_t *loader_new(const llhls_edge_config_t *c)
     return l;
 }
 
-static int parse_count(const char *s, uint64_t *out)
-{
-    uint64_t v = 0;
-    if (!s || !*s)
-        return -LLHLS_EINVAL;
-    for (const char *p = s; *p; p++) {
-        if (*p < '0' || *p > '9' || v > UINT64_MAX / 10 - 1)
-            return -LLHLS_EINVAL;
-        v = v * 10 + (uint64_t)(*p - '0');
-    }
-    *out = v;
-    return 0;
-}
-
-/* ---- formatting for messages and --help ---- */
-
-static const char *format_duration(uint64_t us, char *buf, size_t len)
-{
-    if (us % US_PER_S == 0) {
-        snprintf(buf, len, "%llu s", (unsigned long long)(us / US_PER_S));
-    } else {
-        char frac[8];
-        snprintf(frac, sizeof(frac), "%06llu", (unsigned long long)(us % US_PER_S));
-        size_t n = strlen(frac);
-        while (n > 1 && frac[n - 1] == '0')
-            frac[--n] = '\0';
-        snprintf(buf, len, "%llu.%s s", (unsigned long long)(us / US_PER_S), frac);
-    }
-    return buf;
-}
-
-static const char *format_size(uint64_t bytes, char *buf, size_t len)
-{
-    static const struct {
-        const char *unit;
-        uint64_t mult;
-    } units[] = {{"TiB", 1ull << 40},   {"GiB", 1ull << 30}, {"MiB", 1ull << 20}, {"KiB", 1ull << 10},
-                 {"GB", 1000000000ull}, {"MB", 1000000ull},  {"KB", 1000ull}};
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-        if (bytes != 0 && bytes % units[i].mult == 0) {
-            snprintf(buf, len, "%llu%s", (unsigned long long)(bytes / units[i].mult), units[i].unit);
-            return buf;
-        }
-    }
-    snprintf(buf, len, "%lluB", (unsigned long long)bytes);
-    return buf;
-}
-
 /* "0.0.0.0:8081" or "[::1]:8443", the form the user writes. */
 static const char *format_listen(const llhls_edge_listener_t *li, char *buf, size_t len)
 {
@@ -217,7 +169,7 @@ static int apply_value(llhls_edge_config_t *c, key_id_t k, const char *text, cha
         return 0;
     }
     case KIND_COUNT:
-        if (parse_count(text, &v) != 0 || v < d->min || v > d->max)
+        if (llhls_config_parse_count(text, &v) != 0 || v < d->min || v > d->max)
             return llhls_yaml_fail(why, whylen, "expected a whole number from %llu to %llu, got '%.80s'",
                                    (unsigned long long)d->min, (unsigned long long)d->max, text);
         break;
@@ -226,14 +178,14 @@ static int apply_value(llhls_edge_config_t *c, key_id_t k, const char *text, cha
             return llhls_yaml_fail(why, whylen, "expected %s, got '%.80s'", kind_expect(d->kind), text);
         if (v < d->min || v > d->max)
             return llhls_yaml_fail(why, whylen, "expected a size from %s to %s, got '%.80s'",
-                                   format_size(d->min, lo, sizeof(lo)), format_size(d->max, hi, sizeof(hi)), text);
+                                   llhls_config_format_size(d->min, lo, sizeof(lo)), llhls_config_format_size(d->max, hi, sizeof(hi)), text);
         break;
     case KIND_DURATION:
         if (llhls_config_parse_duration(text, &v) != 0)
             return llhls_yaml_fail(why, whylen, "expected %s, got '%.80s'", kind_expect(d->kind), text);
         if (v < d->min || v > d->max)
             return llhls_yaml_fail(why, whylen, "expected a duration from %s to %s, got '%.80s'",
-                                   format_duration(d->min, lo, sizeof(lo)), format_duration(d->max, hi, sizeof(hi)),
+                                   llhls_config_format_duration(d->min, lo, sizeof(lo)), llhls_config_format_duration(d->max, hi, sizeof(hi)),
                                    text);
         break;
     }
@@ -991,7 +943,7 @@ void llhls_edge_config_usage(FILE *f, const char *argv0)
             "Sizes: 1GiB, 512MiB, 100MB.  The config file has more keys; see\n"
             "docs/edge-config.md.\n",
             argv0 ? argv0 : "llhls-edge", format_listen(&d.listeners[0], listen, sizeof(listen)), d.origins[0].url,
-            d.threads, format_size(d.cache_size, size, sizeof(size)),
+            d.threads, llhls_config_format_size(d.cache_size, size, sizeof(size)),
             d.log_level >= 0 && d.log_level < 4 ? levels[d.log_level] : "info",
             d.access_log[0] ? d.access_log : "none");
 }

@@ -279,7 +279,7 @@ int llhls_config_parse_listen(const char *s, char *addr, size_t addrlen, int *po
     return 0;
 }
 
-static int parse_count(const char *s, uint64_t *out)
+int llhls_config_parse_count(const char *s, uint64_t *out)
 {
     uint64_t v = 0;
     if (!s || !*s)
@@ -295,7 +295,7 @@ static int parse_count(const char *s, uint64_t *out)
 
 /* ---- formatting for messages and --help ---- */
 
-static const char *format_duration(uint64_t us, char *buf, size_t len)
+const char *llhls_config_format_duration(uint64_t us, char *buf, size_t len)
 {
     if (us % US_PER_S == 0) {
         snprintf(buf, len, "%llu s", (unsigned long long)(us / US_PER_S));
@@ -310,7 +310,7 @@ static const char *format_duration(uint64_t us, char *buf, size_t len)
     return buf;
 }
 
-static const char *format_size(uint64_t bytes, char *buf, size_t len)
+const char *llhls_config_format_size(uint64_t bytes, char *buf, size_t len)
 {
     static const struct {
         const char *unit;
@@ -384,7 +384,7 @@ static int apply_value(llhls_config_t *c, key_id_t k, const char *text, char *wh
         return 0;
     }
     case KIND_COUNT:
-        if (parse_count(text, &v) != 0 || v < d->min || v > d->max)
+        if (llhls_config_parse_count(text, &v) != 0 || v < d->min || v > d->max)
             return llhls_yaml_fail(why, whylen, "expected a whole number from %llu to %llu, got '%.80s'",
                                    (unsigned long long)d->min, (unsigned long long)d->max, text);
         break;
@@ -393,14 +393,14 @@ static int apply_value(llhls_config_t *c, key_id_t k, const char *text, char *wh
             return llhls_yaml_fail(why, whylen, "expected %s, got '%.80s'", kind_expect(d->kind), text);
         if (v < d->min || v > d->max)
             return llhls_yaml_fail(why, whylen, "expected a size from %s to %s, got '%.80s'",
-                                   format_size(d->min, lo, sizeof(lo)), format_size(d->max, hi, sizeof(hi)), text);
+                                   llhls_config_format_size(d->min, lo, sizeof(lo)), llhls_config_format_size(d->max, hi, sizeof(hi)), text);
         break;
     case KIND_DURATION:
         if (llhls_config_parse_duration(text, &v) != 0)
             return llhls_yaml_fail(why, whylen, "expected %s, got '%.80s'", kind_expect(d->kind), text);
         if (v < d->min || v > d->max)
             return llhls_yaml_fail(why, whylen, "expected a duration from %s to %s, got '%.80s'",
-                                   format_duration(d->min, lo, sizeof(lo)), format_duration(d->max, hi, sizeof(hi)),
+                                   llhls_config_format_duration(d->min, lo, sizeof(lo)), llhls_config_format_duration(d->max, hi, sizeof(hi)),
                                    text);
         break;
     }
@@ -444,13 +444,13 @@ static int check_rules(const loader_t *l, char *err, size_t errlen)
     if ((uint64_t)c->part_target_us * 2 > c->segment_target_us)
         return llhls_yaml_fail(err, errlen, "%s: part duration %s must be at most half of the segment duration %s",
                                blame(l, KEY_HLS_PART, KEY_HLS_SEGMENT, w, sizeof(w)),
-                               format_duration(c->part_target_us, a, sizeof(a)),
-                               format_duration(c->segment_target_us, b, sizeof(b)));
+                               llhls_config_format_duration(c->part_target_us, a, sizeof(a)),
+                               llhls_config_format_duration(c->segment_target_us, b, sizeof(b)));
     if ((uint64_t)c->window_us < (uint64_t)c->segment_target_us * 3)
         return llhls_yaml_fail(err, errlen, "%s: window %s must be at least 3 times the segment duration %s",
                                blame(l, KEY_HLS_WINDOW, KEY_HLS_SEGMENT, w, sizeof(w)),
-                               format_duration(c->window_us, a, sizeof(a)),
-                               format_duration(c->segment_target_us, b, sizeof(b)));
+                               llhls_config_format_duration(c->window_us, a, sizeof(a)),
+                               llhls_config_format_duration(c->segment_target_us, b, sizeof(b)));
     return 0;
 }
 
@@ -778,8 +778,8 @@ void llhls_config_usage(FILE *f, const char *argv0)
             "ADDR:PORT takes a numeric address, IPv6 in brackets ([::]:8080); port 0\n"
             "picks a free port.  Sizes: 4GiB, 512MiB, 100MB.  Durations: 2, 0.5s, 500ms.\n"
             "The config file has more keys; see docs/config.md.\n",
-            argv0 ? argv0 : "llhls-origin", rtmp, http, d.data_dir, format_size(d.store_size, s, sizeof(s)),
-            format_duration(d.segment_target_us, a, sizeof(a)), format_duration(d.part_target_us, b, sizeof(b)),
-            format_duration(d.window_us, e, sizeof(e)), format_duration((uint64_t)d.grace_ms * 1000, g, sizeof(g)),
+            argv0 ? argv0 : "llhls-origin", rtmp, http, d.data_dir, llhls_config_format_size(d.store_size, s, sizeof(s)),
+            llhls_config_format_duration(d.segment_target_us, a, sizeof(a)), llhls_config_format_duration(d.part_target_us, b, sizeof(b)),
+            llhls_config_format_duration(d.window_us, e, sizeof(e)), llhls_config_format_duration((uint64_t)d.grace_ms * 1000, g, sizeof(g)),
             d.http_threads, d.log_level >= 0 && d.log_level < 4 ? levels[d.log_level] : "info");
 }

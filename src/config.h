@@ -67,5 +67,12 @@ int llhls_config_parse_listen(const char *s, char *addr, size_t addrlen, int *po
 int llhls_config_parse_size(const char *s, uint64_t *out);
 /* Parses seconds "2", "0.33334", "1.5s", "500ms" into microseconds. */
 int llhls_config_parse_duration(const char *s, uint64_t *us);
+/* Parses a plain decimal count (no sign, no spaces).  Returns 0 or
+ * -LLHLS_EINVAL. */
+int llhls_config_parse_count(const char *s, uint64_t *out);
+/* Formats for messages and --help, into buf (returned): "2 s", "0.33334 s";
+ * "4GiB", "100MB", "1536B" (the largest unit that divides exactly). */
+const char *llhls_config_format_duration(uint64_t us, char *buf, size_t len);
+const char *llhls_config_format_size(uint64_t bytes, char *buf, size_t len);
 
 #endif
