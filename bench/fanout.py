@@ -18,7 +18,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'tests', 'integration'))
-from conftest import Edge, Origin, FFMPEG  # noqa: E402
+from conftest import Edge, Origin, FFMPEG, stop_process  # noqa: E402
 
 
 def h2load(url, seconds, clients, streams, tls):
@@ -120,12 +120,7 @@ def main():
                 print('  failed requests: edge %d, h2o %d' % (e[3], h[3]))
     finally:
         for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGINT)
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+            stop_process(p, signal.SIGINT, 10)
         if edge:
             edge.close()
         if origin:

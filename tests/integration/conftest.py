@@ -124,7 +124,51 @@ def curl_get(url, headers=None, timeout=20, method='GET', extra=()):
         return r
 
 
-class Origin(Client):
+def stop_process(proc, sig=signal.SIGTERM, timeout=15):
+    """Signals proc and waits for it; kills it if it does not stop in time.
+    Returns its exit status."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
+class Server(Client):
+    """A process of ours whose stderr is collected line by line; on_line
+    reads each line and returns True once the server is ready."""
+
+    def spawn(self, cmd, on_line):
+        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        ready = threading.Event()
+
+        def reader(proc):
+            for raw in proc.stderr:
+                line = raw.decode('utf-8', 'replace').rstrip('\n')
+                self.log.append(line)
+                if on_line(line):
+                    ready.set()
+            ready.set()
+
+        self.reader = threading.Thread(target=reader, args=(self.proc,), daemon=True)
+        self.reader.start()
+        return ready.wait(15)
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc is None:
+            return None
+        code = stop_process(self.proc, sig)
+        self.reader.join(5)
+        return code
+
+    def log_text(self):
+        return '\n'.join(self.log)
+
+
+class Origin(Server):
     """One llhls-origin process with its own data directory."""
 
     def __init__(self, data_dir=None, args=()):
@@ -137,40 +181,21 @@ class Origin(Client):
 
     def start(self):
         cmd = [ORIGIN_BIN, '--rtmp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--data', self.data_dir] + self.args
-        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
         self.rtmp_port = self.http_port = None
-        ready = threading.Event()
 
-        def reader(proc):
-            for raw in proc.stderr:
-                line = raw.decode('utf-8', 'replace').rstrip('\n')
-                self.log.append(line)
-                m = re.search(r'listening: rtmp \S+:(\d+)', line)
-                if m:
-                    self.rtmp_port = int(m.group(1))
-                m = re.search(r'listening: http \S+:(\d+)', line)
-                if m:
-                    self.http_port = int(m.group(1))
-                    ready.set()
-            ready.set()
+        def on_line(line):
+            m = re.search(r'listening: rtmp \S+:(\d+)', line)
+            if m:
+                self.rtmp_port = int(m.group(1))
+            m = re.search(r'listening: http \S+:(\d+)', line)
+            if m:
+                self.http_port = int(m.group(1))
+                return True
+            return False
 
-        self.reader = threading.Thread(target=reader, args=(self.proc,), daemon=True)
-        self.reader.start()
-        if not ready.wait(15) or self.http_port is None or self.rtmp_port is None:
+        if not self.spawn(cmd, on_line) or self.http_port is None or self.rtmp_port is None:
             self.stop()
             raise RuntimeError('llhls-origin did not start:\n' + '\n'.join(self.log))
-
-    def stop(self, sig=signal.SIGTERM):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc:
-            self.reader.join(5)
-        return self.proc.returncode if self.proc else None
 
     def restart(self, sig=signal.SIGTERM):
         self.stop(sig)
@@ -184,11 +209,8 @@ class Origin(Client):
     def rtmp(self, name):
         return 'rtmp://127.0.0.1:%d/%s' % (self.rtmp_port, name)
 
-    def log_text(self):
-        return '\n'.join(self.log)
 
-
-class Edge(Client):
+class Edge(Server):
     """One llhls-edge process in front of the given origin URLs."""
 
     def __init__(self, origins, args=(), h2=False):
@@ -203,45 +225,22 @@ class Edge(Client):
         for o in self.origins:
             cmd += ['--origin', o]
         cmd += self.args
-        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
         self.http_port = None
         self.ports = []
-        ready = threading.Event()
 
-        def reader(proc):
-            for raw in proc.stderr:
-                line = raw.decode('utf-8', 'replace').rstrip('\n')
-                self.log.append(line)
-                m = re.search(r'listening: (https?) \S+:(\d+)', line)
-                if m:
-                    self.ports.append((m.group(1), int(m.group(2))))
-                    if self.http_port is None:
-                        self.http_port = int(m.group(2))
-                if 'origin:' in line:
-                    ready.set()
-            ready.set()
+        def on_line(line):
+            m = re.search(r'listening: (https?) \S+:(\d+)', line)
+            if m:
+                self.ports.append((m.group(1), int(m.group(2))))
+                if self.http_port is None:
+                    self.http_port = int(m.group(2))
+            return 'origin:' in line
 
-        self.reader = threading.Thread(target=reader, args=(self.proc,), daemon=True)
-        self.reader.start()
-        if not ready.wait(15) or self.http_port is None:
+        if not self.spawn(cmd, on_line) or self.http_port is None:
             self.stop()
             raise RuntimeError('llhls-edge did not start:\n' + '\n'.join(self.log))
 
-    def stop(self, sig=signal.SIGTERM):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.reader.join(5)
-        return self.proc.returncode
-
-    close = stop
-
-    def log_text(self):
-        return '\n'.join(self.log)
+    close = Server.stop
 
 
 def publish(url, size='640x360', rate='30', gop=None, duration=None, audio=True, sample_rate=48000,
@@ -270,13 +269,7 @@ def publish(url, size='640x360', rate='30', gop=None, duration=None, audio=True,
 
 
 def stop_publisher(p):
-    if p.poll() is None:
-        p.send_signal(signal.SIGINT)
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
+    stop_process(p, signal.SIGINT, 10)
 
 
 @pytest.fixture
