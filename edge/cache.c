@@ -27,23 +27,23 @@ typedef struct chunk {
 
 struct llhls_object {
     llhls_cache_t *cache;
-    llhls_object_t *hnext;          /* bucket chain; also the free list of a sweep */
+    llhls_object_t *hnext; /* bucket chain; also the free list of a sweep */
     llhls_object_t *lru_prev, *lru_next;
     uint64_t hash;
     char *key;
     size_t key_len;
-    unsigned refs;                  /* the table's, readers', fillers' */
+    unsigned refs; /* the table's, readers', fillers' */
     int in_table, in_lru;
     llhls_object_state_t state;
     int has_head;
     llhls_object_head_t head;
-    chunk_t **chunks;               /* the array may grow; the chunks never move */
+    chunk_t **chunks; /* the array may grow; the chunks never move */
     size_t nchunks, chunks_cap;
-    uint64_t size;                  /* body bytes appended */
-    size_t accounted;               /* chunk capacity, counted in the cache's bytes while in the table */
-    int64_t expires_ms;             /* COMPLETE or negative-cached FAILED */
+    uint64_t size;      /* body bytes appended */
+    size_t accounted;   /* chunk capacity, counted in the cache's bytes while in the table */
+    int64_t expires_ms; /* COMPLETE or negative-cached FAILED */
     int64_t completed_ms, fetched_ms;
-    llhls_object_t *stale;          /* the expired answer it replaces (referenced), or NULL */
+    llhls_object_t *stale; /* the expired answer it replaces (referenced), or NULL */
     /* Watchers, a circular list around a sentinel.  During a notification
      * pass, cursor is the next watcher to call: unwatch moves it on when it
      * removes that watcher, so a callback may unwatch anyone. */
@@ -56,7 +56,7 @@ struct llhls_object {
 
 struct llhls_cache {
     pthread_mutex_t lock;
-    pthread_cond_t callback_done;   /* an unwatch waits for the callback it races */
+    pthread_cond_t callback_done; /* an unwatch waits for the callback it races */
     size_t max_bytes;
     llhls_object_t **buckets;
     size_t nbuckets, count;
@@ -257,6 +257,16 @@ static void free_dead(llhls_cache_t *c, llhls_object_t *dead)
     }
     if (last)
         cache_free(c);
+}
+
+void llhls_cache_resize(llhls_cache_t *c, size_t max_bytes)
+{
+    llhls_object_t *dead = NULL;
+    pthread_mutex_lock(&c->lock);
+    c->max_bytes = max_bytes;
+    evict_locked(c, &dead);
+    pthread_mutex_unlock(&c->lock);
+    free_dead(c, dead);
 }
 
 void llhls_cache_destroy(llhls_cache_t *c)

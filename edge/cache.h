@@ -14,18 +14,18 @@ typedef struct llhls_cache llhls_cache_t;
 typedef struct llhls_object llhls_object_t;
 
 typedef enum {
-    LLHLS_OBJECT_FILLING = 0,   /* the fill is in flight; head may not be known yet */
-    LLHLS_OBJECT_COMPLETE = 1,  /* every byte is here */
-    LLHLS_OBJECT_FAILED = 2,    /* the fill failed before the head; readers answer 502/503 */
+    LLHLS_OBJECT_FILLING = 0,  /* the fill is in flight; head may not be known yet */
+    LLHLS_OBJECT_COMPLETE = 1, /* every byte is here */
+    LLHLS_OBJECT_FAILED = 2,   /* the fill failed before the head; readers answer 502/503 */
 } llhls_object_state_t;
 
 #define LLHLS_OBJECT_HEADERS_MAX 8
 
 typedef struct llhls_object_head {
-    int status;                 /* 0 until the head arrived */
-    uint64_t content_length;    /* UINT64_MAX when unknown */
-    int64_t max_age_ms;         /* from Cache-Control max-age; -1 when absent */
-    int64_t age_ms;             /* the upstream's Age, at the time it was received */
+    int status;              /* 0 until the head arrived */
+    uint64_t content_length; /* UINT64_MAX when unknown */
+    int64_t max_age_ms;      /* from Cache-Control max-age; -1 when absent */
+    int64_t age_ms;          /* the upstream's Age, at the time it was received */
     /* Headers passed on to players verbatim (Content-Type, Cache-Control,
      * Content-Encoding, Vary...): name/value pairs, copied. */
     size_t nheaders;
@@ -43,14 +43,17 @@ typedef struct llhls_object_watcher {
 } llhls_object_watcher_t;
 
 typedef struct llhls_cache_stats {
-    uint64_t hits, misses, collapsed;   /* collapsed: found FILLING and waited on it */
+    uint64_t hits, misses, collapsed; /* collapsed: found FILLING and waited on it */
     uint64_t evictions, expirations;
-    uint64_t bytes, objects;            /* now */
+    uint64_t bytes, objects; /* now */
 } llhls_cache_stats_t;
 
 /* Creates a cache holding at most max_bytes of bodies. */
 llhls_cache_t *llhls_cache_create(size_t max_bytes);
 void llhls_cache_destroy(llhls_cache_t *c);
+/* Changes the bound (a reload); past a smaller one the least recently used
+ * objects go at once. */
+void llhls_cache_resize(llhls_cache_t *c, size_t max_bytes);
 
 /* Finds key.  Returns the object with a reference the caller must drop with
  * llhls_object_unref, or, when the key is absent or expired, inserts a new

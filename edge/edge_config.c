@@ -38,6 +38,7 @@ const char llhls_edge_config_embedded[] = "# llhls-edge defaults; conf/llhls-edg
                                           "  upstream_connect: 2s\n"
                                           "  upstream_response: 10s       # non-blocking requests only\n"
                                           "  client_idle: 30s\n"
+                                          "  client_send: 20s             # a stalled response is cut off\n"
                                           "  origin_probe: 2s             # how often a down origin is retried\n"
                                           "limits:\n"
                                           "  max_connections: 20000\n"
@@ -56,6 +57,7 @@ typedef enum {
     KEY_UPSTREAM_CONNECT,
     KEY_UPSTREAM_RESPONSE,
     KEY_CLIENT_IDLE,
+    KEY_CLIENT_SEND,
     KEY_ORIGIN_PROBE,
     KEY_MAX_CONNECTIONS,
     KEY_MAX_HELD,
@@ -80,6 +82,7 @@ static const key_def_t keys[KEY_COUNT] = {
     [KEY_UPSTREAM_CONNECT] = {"timeouts", "upstream_connect", NULL, KIND_DURATION, US_PER_S / 10, 60 * US_PER_S},
     [KEY_UPSTREAM_RESPONSE] = {"timeouts", "upstream_response", NULL, KIND_DURATION, US_PER_S / 10, 600 * US_PER_S},
     [KEY_CLIENT_IDLE] = {"timeouts", "client_idle", NULL, KIND_DURATION, 1 * US_PER_S, 3600 * US_PER_S},
+    [KEY_CLIENT_SEND] = {"timeouts", "client_send", NULL, KIND_DURATION, 1 * US_PER_S, 3600 * US_PER_S},
     [KEY_ORIGIN_PROBE] = {"timeouts", "origin_probe", NULL, KIND_DURATION, US_PER_S / 10, 600 * US_PER_S},
     [KEY_MAX_CONNECTIONS] = {"limits", "max_connections", NULL, KIND_COUNT, 1, 1000000},
     [KEY_MAX_HELD] = {"limits", "max_held", NULL, KIND_COUNT, 1, 1000000},
@@ -178,15 +181,16 @@ static int apply_value(llhls_edge_config_t *c, key_id_t k, const char *text, cha
             return llhls_yaml_fail(why, whylen, "expected %s, got '%.80s'", kind_expect(d->kind), text);
         if (v < d->min || v > d->max)
             return llhls_yaml_fail(why, whylen, "expected a size from %s to %s, got '%.80s'",
-                                   llhls_config_format_size(d->min, lo, sizeof(lo)), llhls_config_format_size(d->max, hi, sizeof(hi)), text);
+                                   llhls_config_format_size(d->min, lo, sizeof(lo)),
+                                   llhls_config_format_size(d->max, hi, sizeof(hi)), text);
         break;
     case KIND_DURATION:
         if (llhls_config_parse_duration(text, &v) != 0)
             return llhls_yaml_fail(why, whylen, "expected %s, got '%.80s'", kind_expect(d->kind), text);
         if (v < d->min || v > d->max)
             return llhls_yaml_fail(why, whylen, "expected a duration from %s to %s, got '%.80s'",
-                                   llhls_config_format_duration(d->min, lo, sizeof(lo)), llhls_config_format_duration(d->max, hi, sizeof(hi)),
-                                   text);
+                                   llhls_config_format_duration(d->min, lo, sizeof(lo)),
+                                   llhls_config_format_duration(d->max, hi, sizeof(hi)), text);
         break;
     }
 
@@ -197,6 +201,7 @@ static int apply_value(llhls_edge_config_t *c, key_id_t k, const char *text, cha
     case KEY_UPSTREAM_CONNECT: c->upstream_connect_timeout_ms = (uint32_t)(v / 1000); break;
     case KEY_UPSTREAM_RESPONSE: c->upstream_timeout_ms = (uint32_t)(v / 1000); break;
     case KEY_CLIENT_IDLE: c->client_idle_timeout_ms = (uint32_t)(v / 1000); break;
+    case KEY_CLIENT_SEND: c->client_send_timeout_ms = (uint32_t)(v / 1000); break;
     case KEY_ORIGIN_PROBE: c->probe_interval_ms = (uint32_t)(v / 1000); break;
     case KEY_MAX_CONNECTIONS: c->max_connections = (uint32_t)v; break;
     case KEY_MAX_HELD: c->max_held = (uint32_t)v; break;

@@ -17,35 +17,36 @@
 #define LLHLS_URL_MAX 256
 
 typedef struct llhls_edge_listener {
-    char addr[LLHLS_ADDR_MAX];          /* numeric, no brackets */
-    int port;                           /* 0: any free port */
-    int tls;                            /* h2 over TLS with ALPN (else h2c and HTTP/1.1) */
-    char cert[LLHLS_PATH_MAX];          /* PEM certificate chain, when tls */
-    char key[LLHLS_PATH_MAX];           /* PEM private key, when tls */
+    char addr[LLHLS_ADDR_MAX]; /* numeric, no brackets */
+    int port;                  /* 0: any free port */
+    int tls;                   /* h2 over TLS with ALPN (else h2c and HTTP/1.1) */
+    char cert[LLHLS_PATH_MAX]; /* PEM certificate chain, when tls */
+    char key[LLHLS_PATH_MAX];  /* PEM private key, when tls */
 } llhls_edge_listener_t;
 
 typedef struct llhls_edge_origin {
-    char url[LLHLS_URL_MAX];            /* "http://host:port" as written */
-    char host[LLHLS_ADDR_MAX];          /* host name or address */
+    char url[LLHLS_URL_MAX];   /* "http://host:port" as written */
+    char host[LLHLS_ADDR_MAX]; /* host name or address */
     int port;
 } llhls_edge_origin_t;
 
 typedef struct llhls_edge_config {
     llhls_edge_listener_t listeners[LLHLS_EDGE_MAX_LISTENERS];
-    size_t nlisteners;                  /* listen: at least one */
+    size_t nlisteners; /* listen: at least one */
     llhls_edge_origin_t origins[LLHLS_EDGE_MAX_ORIGINS];
-    size_t norigins;                    /* origins: at least one */
-    uint32_t threads;                   /* threads: 2 */
-    uint64_t cache_size;                /* cache.size: 1GiB */
-    uint32_t upstream_connect_timeout_ms;  /* timeouts.upstream_connect: 2s */
-    uint32_t upstream_timeout_ms;       /* timeouts.upstream_response: 10s (non-blocking requests) */
-    uint32_t client_idle_timeout_ms;    /* timeouts.client_idle: 30s */
-    uint32_t probe_interval_ms;         /* timeouts.origin_probe: 2s, for origins marked down */
-    uint32_t max_connections;           /* limits.max_connections: 20000 */
-    uint32_t max_held;                  /* limits.max_held: 50000 held blocking requests per edge */
-    uint32_t max_held_per_connection;   /* limits.max_held_per_connection: 64 */
-    int log_level;                      /* log.level: info */
-    char access_log[LLHLS_PATH_MAX];    /* log.access: "" off, "-" stderr, else a file */
+    size_t norigins;                      /* origins: at least one */
+    uint32_t threads;                     /* threads: 2 */
+    uint64_t cache_size;                  /* cache.size: 1GiB */
+    uint32_t upstream_connect_timeout_ms; /* timeouts.upstream_connect: 2s */
+    uint32_t upstream_timeout_ms;         /* timeouts.upstream_response: 10s (non-blocking requests) */
+    uint32_t client_idle_timeout_ms;      /* timeouts.client_idle: 30s */
+    uint32_t client_send_timeout_ms;      /* timeouts.client_send: 20s without progress on a response */
+    uint32_t probe_interval_ms;           /* timeouts.origin_probe: 2s, for origins marked down */
+    uint32_t max_connections;             /* limits.max_connections: 20000 */
+    uint32_t max_held;                    /* limits.max_held: 50000 held blocking requests per edge */
+    uint32_t max_held_per_connection;     /* limits.max_held_per_connection: 64 */
+    int log_level;                        /* log.level: info */
+    char access_log[LLHLS_PATH_MAX];      /* log.access: "" off, "-" stderr, else a file */
 } llhls_edge_config_t;
 
 extern const char llhls_edge_config_embedded[];

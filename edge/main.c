@@ -36,22 +36,29 @@ int llhls_edge_metrics_render(llhls_edge_t *e, h2o_mem_pool_t *pool, h2o_iovec_t
     M("llhls_edge_bytes_out_total", "counter", "Body bytes handed to client connections.", atomic_load(&m->bytes_out));
     M("llhls_edge_cache_hits_total", "counter", "Lookups answered by a cached or filling object.", cs.hits);
     M("llhls_edge_cache_misses_total", "counter", "Lookups that started an upstream fetch.", cs.misses);
-    M("llhls_edge_cache_collapsed_total", "counter", "Lookups that waited on a fill already in flight.",
-      cs.collapsed);
+    M("llhls_edge_cache_collapsed_total", "counter", "Lookups that waited on a fill already in flight.", cs.collapsed);
     M("llhls_edge_cache_bytes", "gauge", "Bytes of bodies in the cache.", cs.bytes);
     M("llhls_edge_cache_objects", "gauge", "Objects in the cache.", cs.objects);
     M("llhls_edge_cache_evictions_total", "counter", "Objects evicted for memory.", cs.evictions);
     M("llhls_edge_upstream_fetches_total", "counter", "Upstream fetches started.", atomic_load(&m->upstream_fetches));
-    M("llhls_edge_upstream_errors_total", "counter", "Upstream attempts that failed.", atomic_load(&m->upstream_errors));
+    M("llhls_edge_upstream_errors_total", "counter", "Upstream attempts that failed.",
+      atomic_load(&m->upstream_errors));
     M("llhls_edge_upstream_first_byte_seconds_sum_us", "counter", "Microseconds to the upstream head, summed.",
       atomic_load(&m->upstream_latency_us));
     M("llhls_edge_rapid_reset_closes_total", "counter", "HTTP/2 connections closed for resetting too many streams.",
       atomic_load(&m->rapid_resets));
+    M("llhls_edge_stalled_closes_total", "counter",
+      "Connections closed: a response made no progress for timeouts.client_send.", atomic_load(&m->stalled_cut));
+    M("llhls_edge_refused_ahead_total", "counter", "Blocking requests refused here (400): too far ahead.",
+      atomic_load(&m->refused_ahead));
+    M("llhls_edge_held_expired_total", "counter", "Held requests answered 503 here after three target durations.",
+      atomic_load(&m->held_expired));
     M("llhls_edge_held_requests", "gauge", "Requests waiting on a fill (blocking reloads, hinted parts).",
       (uint64_t)atomic_load(&m->held));
     P("# HELP llhls_edge_origin_up Whether an origin is considered up.\n# TYPE llhls_edge_origin_up gauge\n");
-    for (size_t i = 0; i < e->norigins; i++)
-        P("llhls_edge_origin_up{origin=\"%s\"} %d\n", e->origins[i].conf.url, !atomic_load(&e->origins[i].down));
+    llhls_origin_set_t *set = atomic_load(&e->origins);
+    for (size_t i = 0; i < set->n; i++)
+        P("llhls_edge_origin_up{origin=\"%s\"} %d\n", set->origins[i].conf.url, !atomic_load(&set->origins[i].down));
 #undef M
 #undef P
     *out = h2o_iovec_init(buf, n < cap ? n : cap);
@@ -81,6 +88,98 @@ static void on_probe_timer(uv_timer_t *t)
     llhls_upstream_probe(t->data);
 }
 
+void llhls_edge_limits_set(llhls_edge_t *e, const llhls_edge_config_t *c)
+{
+    atomic_store(&e->limits.max_connections, c->max_connections);
+    atomic_store(&e->limits.max_held, c->max_held);
+    atomic_store(&e->limits.max_held_per_connection, c->max_held_per_connection);
+}
+
+/* What a reload cannot change while connections stay open, by key. */
+static void note_restart_keys(const llhls_edge_config_t *a, const llhls_edge_config_t *b)
+{
+    int listen_changed = a->nlisteners != b->nlisteners;
+    for (size_t i = 0; !listen_changed && i < a->nlisteners; i++)
+        listen_changed = strcmp(a->listeners[i].addr, b->listeners[i].addr) != 0 ||
+                         a->listeners[i].port != b->listeners[i].port || a->listeners[i].tls != b->listeners[i].tls;
+    const struct {
+        int changed;
+        const char *key;
+    } keys[] = {
+        {listen_changed, "listen"},
+        {a->threads != b->threads, "threads"},
+        {a->upstream_connect_timeout_ms != b->upstream_connect_timeout_ms, "timeouts.upstream_connect"},
+        {a->upstream_timeout_ms != b->upstream_timeout_ms, "timeouts.upstream_response"},
+        {a->client_idle_timeout_ms != b->client_idle_timeout_ms, "timeouts.client_idle"},
+        {a->client_send_timeout_ms != b->client_send_timeout_ms, "timeouts.client_send"},
+        {a->probe_interval_ms != b->probe_interval_ms, "timeouts.origin_probe"},
+        {strcmp(a->access_log, b->access_log) != 0, "log.access"},
+    };
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (keys[i].changed)
+            LLHLS_WARN("edge", "reload: %s changed; it takes effect at the next restart", keys[i].key);
+}
+
+/* SIGHUP: the whole command line again (its flags still win over the
+ * file).  A bad file changes nothing.  A good one applies at once what can
+ * change under open connections: origins, cache size, limits, log level
+ * and the TLS certificate (for new connections). */
+static void reload(llhls_edge_t *e, int argc, char **argv)
+{
+    char err[512];
+    llhls_edge_config_t next;
+    const char *path = NULL;
+    llhls_edge_config_default(&next);
+    if (llhls_edge_config_parse_args(&next, argc, argv, &path, err, sizeof(err)) != 0) {
+        LLHLS_ERROR("edge", "reload refused, the running configuration stays: %s", err);
+        return;
+    }
+    /* A context in use by a handshake on another thread may still be read,
+     * so replaced ones are kept. */
+    for (size_t i = 0; i < next.nlisteners && e->ssl_ctx; i++) {
+        if (!next.listeners[i].tls)
+            continue;
+        SSL_CTX *fresh = make_ssl_ctx(&next.listeners[i]);
+        if (fresh == NULL) {
+            LLHLS_ERROR("edge", "reload refused, the running configuration stays: the TLS certificate did not load");
+            return;
+        }
+        for (size_t k = 0; k < e->nworkers; k++)
+            __atomic_store_n(&e->workers[k].accept_tls.ssl_ctx, fresh, __ATOMIC_RELEASE);
+        e->ssl_ctx = fresh;
+        LLHLS_INFO("edge", "reload: TLS certificate applied to new connections");
+        break;
+    }
+    note_restart_keys(&e->cfg, &next);
+    llhls_origin_set_t *set = atomic_load(&e->origins);
+    if (!llhls_origin_set_same(set, &next)) {
+        llhls_origin_set_t *fresh = llhls_origin_set_make(&next, set);
+        if (fresh == NULL) {
+            LLHLS_ERROR("edge", "reload: out of memory; the origins stay");
+        } else {
+            fresh->older = set;
+            atomic_store(&e->origins, fresh);
+            for (size_t i = 0; i < fresh->n; i++)
+                LLHLS_INFO("edge", "origin: %s", fresh->origins[i].conf.url);
+        }
+    }
+    if (next.cache_size != e->cfg.cache_size)
+        llhls_cache_resize(e->cache, next.cache_size);
+    llhls_edge_limits_set(e, &next);
+    llhls_log_set_level(next.log_level);
+    /* Workers read only what was applied above, never e->cfg's fields a
+     * reload changes; keeping the rest as it was started keeps the notes
+     * above right at the next reload. */
+    memcpy(e->cfg.origins, next.origins, sizeof(next.origins));
+    e->cfg.norigins = next.norigins;
+    e->cfg.cache_size = next.cache_size;
+    e->cfg.max_connections = next.max_connections;
+    e->cfg.max_held = next.max_held;
+    e->cfg.max_held_per_connection = next.max_held_per_connection;
+    e->cfg.log_level = next.log_level;
+    LLHLS_INFO("edge", "configuration reloaded from %s", path ? path : "the command line");
+}
+
 int main(int argc, char **argv)
 {
     static llhls_edge_t edge;
@@ -107,9 +206,11 @@ int main(int argc, char **argv)
 
     e->cache = llhls_cache_create(e->cfg.cache_size);
     e->shapes = llhls_shapes_create();
-    e->norigins = e->cfg.norigins;
-    for (size_t i = 0; i < e->norigins; i++)
-        e->origins[i].conf = e->cfg.origins[i];
+    llhls_edge_limits_set(e, &e->cfg);
+    llhls_origin_set_t *set = llhls_origin_set_make(&e->cfg, NULL);
+    if (set == NULL)
+        return 1;
+    atomic_store(&e->origins, set);
     for (size_t i = 0; i < e->cfg.nlisteners; i++) {
         if (e->cfg.listeners[i].tls && e->ssl_ctx == NULL && (e->ssl_ctx = make_ssl_ctx(&e->cfg.listeners[i])) == NULL)
             return 1;
@@ -137,8 +238,8 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < e->cfg.nlisteners; i++)
         LLHLS_INFO("edge", "listening: %s %s:%d", e->cfg.listeners[i].tls ? "https" : "http", e->cfg.listeners[i].addr,
                    llhls_worker_port(&e->workers[0], i));
-    for (size_t i = 0; i < e->norigins; i++)
-        LLHLS_INFO("edge", "origin: %s", e->origins[i].conf.url);
+    for (size_t i = 0; i < set->n; i++)
+        LLHLS_INFO("edge", "origin: %s", set->origins[i].conf.url);
     for (size_t i = 0; i < e->nworkers; i++)
         pthread_create(&e->workers[i].thread, NULL, llhls_worker_main, &e->workers[i]);
 
@@ -146,34 +247,7 @@ int main(int argc, char **argv)
         int sig = 0;
         sigwait(&sigs, &sig);
         if (sig == SIGHUP) {
-            /* The whole command line again, so that its flags still win
-             * over the file. */
-            llhls_edge_config_t next;
-            const char *path = NULL;
-            llhls_edge_config_default(&next);
-            if (llhls_edge_config_parse_args(&next, argc, argv, &path, err, sizeof(err)) != 0) {
-                LLHLS_ERROR("edge", "reload refused, the running configuration stays: %s", err);
-                continue;
-            }
-            llhls_log_set_level(next.log_level);
-            /* New TLS connections get the certificate as it is now on disk;
-             * those open keep theirs.  A context in use by a handshake on
-             * another thread may still be read, so replaced ones are kept. */
-            int reloaded_tls = 0;
-            for (size_t i = 0; i < next.nlisteners && e->ssl_ctx; i++) {
-                if (!next.listeners[i].tls)
-                    continue;
-                SSL_CTX *fresh = make_ssl_ctx(&next.listeners[i]);
-                if (fresh == NULL)
-                    break; /* logged; the running certificate stays */
-                for (size_t k = 0; k < e->nworkers; k++)
-                    __atomic_store_n(&e->workers[k].accept_tls.ssl_ctx, fresh, __ATOMIC_RELEASE);
-                e->ssl_ctx = fresh;
-                reloaded_tls = 1;
-                break;
-            }
-            LLHLS_INFO("edge", "configuration reloaded from %s (log level%s applied; listeners and origins need a "
-                       "restart)", path ? path : "the command line", reloaded_tls ? " and TLS certificate" : "");
+            reload(e, argc, argv);
             continue;
         }
         LLHLS_INFO("edge", "signal %d: stopping", sig);

@@ -8,6 +8,7 @@
 #include "edge.h"
 
 #include "error.h"
+#include "hold.h"
 #include "log.h"
 #include "rapid_reset.h"
 
@@ -45,7 +46,7 @@ static int held_add(llhls_worker_t *w, const void *conn)
             abort();
         (*pp)->conn = conn;
     }
-    if ((*pp)->n >= w->edge->cfg.max_held_per_connection)
+    if ((*pp)->n >= atomic_load_explicit(&w->edge->limits.max_held_per_connection, memory_order_relaxed))
         return -1;
     (*pp)->n++;
     return 0;
@@ -61,17 +62,20 @@ static void held_remove(llhls_worker_t *w, const void *conn)
 }
 
 struct llhls_reader {
-    h2o_generator_t gen;        /* first: h2o hands it back to us */
+    h2o_generator_t gen; /* first: h2o hands it back to us */
     h2o_req_t *req;
     llhls_interest_t *interest;
     llhls_reader_t *next, *prev;
     llhls_object_t *obj;
     uint64_t sent;
-    int started;                /* h2o_start_response called */
-    int in_flight;              /* h2o_send called, proceed not yet */
-    int done;                   /* the final (or error) send was made, or the client left */
-    int held;                   /* counted in metrics.held and per connection */
+    int started;   /* h2o_start_response called */
+    int in_flight; /* h2o_send called, proceed not yet */
+    int done;      /* the final (or error) send was made, or the client left */
+    int held;      /* counted in metrics.held and per connection */
     const void *conn;
+    uint32_t hold_td;               /* target duration of a hold limit, for the 503's max-age */
+    h2o_timeout_entry_t hold_timer; /* three target durations after the hold began */
+    h2o_timeout_entry_t send_timer; /* timeouts.client_send after a send that has not proceeded */
 };
 
 static int64_t now_ms(void)
@@ -188,11 +192,13 @@ static llhls_interest_t *interest_get(llhls_worker_t *w, llhls_object_t *obj)
 /* ---- readers ---- */
 
 static void reader_progress(llhls_reader_t *r);
+static void reader_unhold(llhls_reader_t *r);
 
 static void on_proceed(h2o_generator_t *gen, h2o_req_t *req)
 {
     llhls_reader_t *r = (llhls_reader_t *)gen;
     r->in_flight = 0;
+    h2o_timeout_unlink(&r->send_timer);
     reader_progress(r);
 }
 
@@ -200,10 +206,44 @@ static void on_stop(h2o_generator_t *gen, h2o_req_t *req)
 {
     llhls_reader_t *r = (llhls_reader_t *)gen;
     r->done = 1;
+    h2o_timeout_unlink(&r->send_timer);
+}
+
+/* The player took nothing of a response for timeouts.client_send: it has
+ * stopped reading.  Its connection is shut down under h2o, which then
+ * closes it through its own error path and frees what it held. */
+static void on_send_stalled(h2o_timeout_entry_t *entry)
+{
+    llhls_reader_t *r = (llhls_reader_t *)((char *)entry - offsetof(llhls_reader_t, send_timer));
+    llhls_worker_t *w = r->interest->worker;
+    h2o_socket_t *sock = r->req->conn->callbacks->get_socket ? r->req->conn->callbacks->get_socket(r->req->conn) : NULL;
+    atomic_fetch_add_explicit(&w->edge->metrics.stalled_cut, 1, memory_order_relaxed);
+    LLHLS_DEBUG("edge", "a response to %.*s made no progress for %u ms: connection closed", (int)r->req->path.len,
+                r->req->path.base, w->edge->cfg.client_send_timeout_ms);
+    if (sock != NULL)
+        shutdown(h2o_socket_get_fd(sock), SHUT_RDWR);
+}
+
+/* Held three target durations: the spec's 503, decided here whether or
+ * not the upstream request is still out (it goes on for other players). */
+static void on_hold_expired(h2o_timeout_entry_t *entry)
+{
+    llhls_reader_t *r = (llhls_reader_t *)((char *)entry - offsetof(llhls_reader_t, hold_timer));
+    if (r->started || r->done)
+        return;
+    llhls_worker_t *w = r->interest->worker;
+    reader_unhold(r);
+    r->done = 1;
+    atomic_fetch_add_explicit(&w->edge->metrics.held_expired, 1, memory_order_relaxed);
+    char cache[32];
+    snprintf(cache, sizeof(cache), "max-age=%u", r->hold_td ? r->hold_td : 1);
+    send_simple(w, r->req, 503, "Service Unavailable", "the requested part did not arrive in time\n",
+                h2o_strdup(&r->req->pool, cache, SIZE_MAX).base);
 }
 
 static void reader_unhold(llhls_reader_t *r)
 {
+    h2o_timeout_unlink(&r->hold_timer);
     if (r->held) {
         r->held = 0;
         atomic_fetch_sub_explicit(&r->interest->worker->edge->metrics.held, 1, memory_order_relaxed);
@@ -261,6 +301,8 @@ static void reader_progress(llhls_reader_t *r)
         h2o_iovec_t buf = h2o_iovec_init(p, n);
         r->in_flight = 1;
         r->done = final;
+        if (!h2o_timeout_is_linked(&r->send_timer))
+            h2o_timeout_link(w->ctx.loop, &w->send_timeout, &r->send_timer);
         atomic_fetch_add_explicit(&w->edge->metrics.bytes_out, n, memory_order_relaxed);
         h2o_send(r->req, &buf, 1, final ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
         return;
@@ -299,6 +341,7 @@ static void on_reader_dispose(void *p)
     if (--w->readers == 0 && w->draining)
         worker_exit(w);
     reader_unhold(r);
+    h2o_timeout_unlink(&r->send_timer);
     if (r->prev)
         r->prev->next = r->next;
     else
@@ -410,7 +453,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     const char *why = "bad request";
     const char *raw = NULL;
     llhls_shape_copy_t shape_copy;
-    const llhls_playlist_shape_t *shape = query ? llhls_shapes_get(e->shapes, path, path_len, &shape_copy) : NULL;
+    int known = query != NULL && llhls_shapes_get(e->shapes, path, path_len, &shape_copy) == 0;
+    const llhls_playlist_shape_t *shape = known && shape_copy.folding.n ? &shape_copy.folding : NULL;
     if (llhls_cache_key_make(&key, path, path_len, query, query_len, shape, &why) != 0) {
         /* The origin words the refusal and sets its max-age (a target
          * duration, which only it knows); the answer is cached under the
@@ -424,7 +468,16 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         key.is_playlist = path_len > 5 && memcmp(path + path_len - 5, ".m3u8", 5) == 0;
         raw = query;
     }
-    if ((uint64_t)atomic_load(&e->metrics.held) >= e->cfg.max_held) {
+    uint32_t td = 0;
+    if (raw == NULL && known && llhls_hold_too_far(&shape_copy, &key, now_ms(), &why, &td)) {
+        atomic_fetch_add_explicit(&e->metrics.refused_ahead, 1, memory_order_relaxed);
+        char *cache = h2o_mem_alloc_pool(&req->pool, 32), *body = h2o_mem_alloc_pool(&req->pool, strlen(why) + 2);
+        snprintf(cache, 32, "max-age=%u", td ? td : 1);
+        sprintf(body, "%s\n", why);
+        send_simple(w, req, 400, "Bad Request", body, cache);
+        return 0;
+    }
+    if ((uint64_t)atomic_load(&e->metrics.held) >= atomic_load_explicit(&e->limits.max_held, memory_order_relaxed)) {
         send_simple(w, req, 503, "Service Unavailable", "too many requests held at this edge\n", "max-age=1");
         return 0;
     }
@@ -436,6 +489,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     memset(r, 0, sizeof(*r));
     r->gen.proceed = on_proceed;
     r->gen.stop = on_stop;
+    r->hold_timer.cb = on_hold_expired;
+    r->send_timer.cb = on_send_stalled;
     r->req = req;
     r->obj = obj;
     w->readers++;
@@ -454,12 +509,17 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         r->conn = req->conn;
         if (held_add(w, r->conn) != 0) {
             r->done = 1;
-            send_simple(w, req, 503, "Service Unavailable", "too many requests held on this connection\n",
-                        "max-age=1");
+            send_simple(w, req, 503, "Service Unavailable", "too many requests held on this connection\n", "max-age=1");
             return 0;
         }
         r->held = 1;
         atomic_fetch_add_explicit(&e->metrics.held, 1, memory_order_relaxed);
+        uint32_t limit = !key.is_playlist || key.d.has_msn ? llhls_hold_limit_ms(e, path, path_len, &td) : 0;
+        h2o_timeout_t *t = limit ? llhls_hold_timeout(w, limit) : NULL;
+        if (t != NULL) {
+            r->hold_td = td;
+            h2o_timeout_link(w->ctx.loop, t, &r->hold_timer);
+        }
     }
     reader_progress(r);
     return 0;
@@ -499,7 +559,8 @@ static void on_accept(uv_stream_t *listener, int status)
         return;
     }
     llhls_edge_metrics_t *m = &w->edge->metrics;
-    if ((uint64_t)atomic_load(&m->connections_open) >= w->edge->cfg.max_connections) {
+    if ((uint64_t)atomic_load(&m->connections_open) >=
+        atomic_load_explicit(&w->edge->limits.max_connections, memory_order_relaxed)) {
         /* Over the bound: closed at once, before any byte is read. */
         atomic_fetch_add_explicit(&m->connections_refused, 1, memory_order_relaxed);
         uv_close((uv_handle_t *)conn, on_refused_closed);
@@ -578,6 +639,7 @@ int llhls_worker_init(llhls_worker_t *w, llhls_edge_t *e, size_t index)
     uv_timer_init(&w->loop, &w->drain);
     w->drain.data = w;
     h2o_context_init(&w->ctx, &w->loop, &w->h2oconf);
+    h2o_timeout_init(w->ctx.loop, &w->send_timeout, e->cfg.client_send_timeout_ms);
     w->accept_plain.ctx = &w->ctx;
     w->accept_plain.hosts = w->h2oconf.hosts;
     w->accept_tls = w->accept_plain;

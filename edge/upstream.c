@@ -25,12 +25,13 @@ typedef struct fetch {
     char request[LLHLS_CACHE_KEY_MAX + 400];
     h2o_iovec_t reqbuf;
     int blocking;
+    llhls_origin_pools_t *pools; /* the origins this fetch tries, and their pools */
     size_t origin;
     size_t tried;
     int64_t started_us;
     int head_done;
-    int learn;                  /* a media playlist: its shape is learned */
-    size_t path_len;            /* of target, without the query */
+    int learn;       /* a media playlist: its shape is learned */
+    size_t path_len; /* of target, without the query */
 } fetch_t;
 
 static int64_t now_us(void)
@@ -51,12 +52,54 @@ void llhls_upstream_init(llhls_worker_t *w)
     w->client_ctx.io_timeout = &w->io_timeout;
     w->blocking_client_ctx = w->client_ctx;
     w->blocking_client_ctx.io_timeout = &w->blocking_timeout;
-    for (size_t i = 0; i < e->norigins; i++) {
-        const llhls_edge_origin_t *o = &e->origins[i].conf;
-        h2o_socketpool_init_by_hostport(&w->pools[i], h2o_iovec_init(o->host, strlen(o->host)), (uint16_t)o->port,
-                                        0, POOL_CAPACITY);
-        h2o_socketpool_set_timeout(&w->pools[i], w->ctx.loop, 30000);
+}
+
+llhls_origin_set_t *llhls_origin_set_make(const llhls_edge_config_t *c, const llhls_origin_set_t *older)
+{
+    llhls_origin_set_t *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return NULL;
+    s->n = c->norigins;
+    for (size_t i = 0; i < s->n; i++) {
+        s->origins[i].conf = c->origins[i];
+        for (size_t k = 0; older && k < older->n; k++)
+            if (strcmp(older->origins[k].conf.url, c->origins[i].url) == 0)
+                atomic_store(&s->origins[i].down, atomic_load(&older->origins[k].down));
     }
+    return s;
+}
+
+int llhls_origin_set_same(const llhls_origin_set_t *s, const llhls_edge_config_t *c)
+{
+    if (s->n != c->norigins)
+        return 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->origins[i].conf.host, c->origins[i].host) != 0 || s->origins[i].conf.port != c->origins[i].port)
+            return 0;
+    return 1;
+}
+
+/* The worker's pools for the set in use, made when a reload replaced it.
+ * Retired pools stay: fetches in flight hold them, and their idle
+ * connections close on the pool's own timeout. */
+static llhls_origin_pools_t *pools_current(llhls_worker_t *w)
+{
+    llhls_origin_set_t *set = atomic_load(&w->edge->origins);
+    if (w->pools && w->pools->set == set)
+        return w->pools;
+    llhls_origin_pools_t *p = calloc(1, sizeof(*p));
+    if (p == NULL)
+        abort();
+    p->set = set;
+    for (size_t i = 0; i < set->n; i++) {
+        const llhls_edge_origin_t *o = &set->origins[i].conf;
+        h2o_socketpool_init_by_hostport(&p->pools[i], h2o_iovec_init(o->host, strlen(o->host)), (uint16_t)o->port, 0,
+                                        POOL_CAPACITY);
+        h2o_socketpool_set_timeout(&p->pools[i], w->ctx.loop, 30000);
+    }
+    p->older = w->pools;
+    w->pools = p;
+    return p;
 }
 
 static void fetch_try(fetch_t *f);
@@ -76,13 +119,13 @@ static int64_t mono_ms(void)
 static void fetch_failed(fetch_t *f, const char *why)
 {
     llhls_edge_t *e = f->w->edge;
-    llhls_origin_state_t *o = &e->origins[f->origin];
+    llhls_origin_state_t *o = &f->pools->set->origins[f->origin];
     atomic_fetch_add_explicit(&o->failures, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&e->metrics.upstream_errors, 1, memory_order_relaxed);
     if (!atomic_exchange(&o->down, 1))
         LLHLS_WARN("edge", "origin %s marked down: %s", o->conf.url, why);
     f->client = NULL;
-    if (f->tried < e->norigins) {
+    if (f->tried < f->pools->set->n) {
         fetch_try(f);
         return;
     }
@@ -139,7 +182,8 @@ static void learn_shape(fetch_t *f)
         memcpy(text + off, p, n);
         off += n;
     }
-    llhls_shapes_learn(f->w->edge->shapes, f->target, f->path_len, text, (size_t)off);
+    /* The playlist was current when the origin (or a parent) made it. */
+    llhls_shapes_learn(f->w->edge->shapes, f->target, f->path_len, text, (size_t)off, mono_ms() - head->age_ms);
     free(text);
 }
 
@@ -147,7 +191,7 @@ static int on_body(h2o_http1client_t *client, const char *errstr)
 {
     fetch_t *f = client->data;
     if (errstr != NULL && errstr != h2o_http1client_error_is_eos) {
-        LLHLS_WARN("edge", "upstream body from %s broke: %s", f->w->edge->origins[f->origin].conf.url, errstr);
+        LLHLS_WARN("edge", "upstream body from %s broke: %s", f->pools->set->origins[f->origin].conf.url, errstr);
         llhls_object_fail(f->obj, mono_ms(), 0);
         fetch_free(f);
         return -1;
@@ -247,27 +291,26 @@ static h2o_http1client_head_cb on_connect(h2o_http1client_t *client, const char 
 
 static void fetch_try(fetch_t *f)
 {
-    llhls_edge_t *e = f->w->edge;
+    llhls_origin_set_t *set = f->pools->set;
     /* The first origin not marked down, after the ones already tried;
      * when all are down, the next in turn anyway. */
-    size_t pick = (f->origin + (f->tried ? 1 : 0)) % e->norigins;
-    for (size_t k = 0; k < e->norigins; k++) {
-        size_t i = (f->origin + (f->tried ? 1 : 0) + k) % e->norigins;
-        if (!atomic_load(&e->origins[i].down)) {
+    size_t pick = (f->origin + (f->tried ? 1 : 0)) % set->n;
+    for (size_t k = 0; k < set->n; k++) {
+        size_t i = (f->origin + (f->tried ? 1 : 0) + k) % set->n;
+        if (!atomic_load(&set->origins[i].down)) {
             pick = i;
             break;
         }
     }
     f->origin = pick;
     f->tried++;
-    llhls_origin_state_t *o = &e->origins[pick];
+    llhls_origin_state_t *o = &set->origins[pick];
     atomic_fetch_add_explicit(&o->fetches, 1, memory_order_relaxed);
-    int n = snprintf(f->request, sizeof(f->request),
-                     "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUser-Agent: llhls-edge\r\n\r\n", f->target, o->conf.host,
-                     o->conf.port);
+    int n = snprintf(f->request, sizeof(f->request), "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUser-Agent: llhls-edge\r\n\r\n",
+                     f->target, o->conf.host, o->conf.port);
     f->reqbuf = h2o_iovec_init(f->request, (size_t)n);
     h2o_http1client_connect_with_pool(&f->client, f, f->blocking ? &f->w->blocking_client_ctx : &f->w->client_ctx,
-                                      &f->w->pools[pick], on_connect);
+                                      &f->pools->pools[pick], on_connect);
 }
 
 void llhls_upstream_fetch(llhls_worker_t *w, llhls_object_t *obj, const llhls_cache_key_t *key, const char *path,
@@ -290,6 +333,7 @@ void llhls_upstream_fetch(llhls_worker_t *w, llhls_object_t *obj, const llhls_ca
     else
         snprintf(f->target, sizeof(f->target), "%.*s%s%s", (int)path_len, path, ql ? "?" : "", query);
     f->started_us = now_us();
+    f->pools = pools_current(w);
     atomic_fetch_add_explicit(&e->metrics.upstream_fetches, 1, memory_order_relaxed);
     fetch_try(f);
 }
@@ -298,6 +342,7 @@ void llhls_upstream_fetch(llhls_worker_t *w, llhls_object_t *obj, const llhls_ca
 
 typedef struct probe {
     llhls_worker_t *w;
+    llhls_origin_set_t *set;
     size_t origin;
     h2o_iovec_t reqbuf;
     char request[256];
@@ -319,7 +364,7 @@ static h2o_http1client_body_cb on_probe_head(h2o_http1client_t *client, const ch
                                              int rlen)
 {
     probe_t *p = client->data;
-    llhls_origin_state_t *o = &p->w->edge->origins[p->origin];
+    llhls_origin_state_t *o = &p->set->origins[p->origin];
     if (errstr == NULL || errstr == h2o_http1client_error_is_eos) {
         if (status == 200 && atomic_exchange(&o->down, 0))
             LLHLS_INFO("edge", "origin %s is up again", o->conf.url);
@@ -331,8 +376,8 @@ static h2o_http1client_body_cb on_probe_head(h2o_http1client_t *client, const ch
     return on_probe_body;
 }
 
-static h2o_http1client_head_cb on_probe_connect(h2o_http1client_t *client, const char *errstr,
-                                                h2o_iovec_t **reqbufs, size_t *reqbufcnt, int *method_is_head)
+static h2o_http1client_head_cb on_probe_connect(h2o_http1client_t *client, const char *errstr, h2o_iovec_t **reqbufs,
+                                                size_t *reqbufcnt, int *method_is_head)
 {
     probe_t *p = client->data;
     if (errstr != NULL) {
@@ -347,22 +392,22 @@ static h2o_http1client_head_cb on_probe_connect(h2o_http1client_t *client, const
 
 void llhls_upstream_probe(llhls_worker_t *w)
 {
-    llhls_edge_t *e = w->edge;
-    for (size_t i = 0; i < e->norigins; i++) {
-        if (!atomic_load(&e->origins[i].down))
+    llhls_origin_set_t *set = atomic_load(&w->edge->origins);
+    for (size_t i = 0; i < set->n; i++) {
+        const llhls_edge_origin_t *o = &set->origins[i].conf;
+        if (!atomic_load(&set->origins[i].down))
             continue;
         probe_t *p = calloc(1, sizeof(*p));
         if (p == NULL)
             return;
         p->w = w;
+        p->set = set;
         p->origin = i;
         int n = snprintf(p->request, sizeof(p->request),
-                         "GET /healthz HTTP/1.1\r\nHost: %s:%d\r\nUser-Agent: llhls-edge\r\n\r\n",
-                         e->origins[i].conf.host, e->origins[i].conf.port);
+                         "GET /healthz HTTP/1.1\r\nHost: %s:%d\r\nUser-Agent: llhls-edge\r\n\r\n", o->host, o->port);
         p->reqbuf = h2o_iovec_init(p->request, (size_t)n);
         h2o_http1client_t *client;
-        h2o_http1client_connect(&client, p, &w->client_ctx,
-                                h2o_iovec_init(e->origins[i].conf.host, strlen(e->origins[i].conf.host)),
-                                (uint16_t)e->origins[i].conf.port, 0, on_probe_connect);
+        h2o_http1client_connect(&client, p, &w->client_ctx, h2o_iovec_init(o->host, strlen(o->host)), (uint16_t)o->port,
+                                0, on_probe_connect);
     }
 }

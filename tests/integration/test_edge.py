@@ -1,6 +1,7 @@
 """llhls-edge in front of real origins: one upstream fetch per object
 however many players wait, HTTP/2 over TLS with ALPN, failover between
 origins, a parent tier, config reload, and its own /metrics."""
+import contextlib
 import os
 import signal
 import subprocess
@@ -315,13 +316,26 @@ def test_http2_rapid_reset_closes_the_connection(edge):
     assert edge.get('/healthz').status == 200
 
 
-def test_playlists_stale_if_error_when_every_origin_is_down():
+@contextlib.contextmanager
+def own_origin(name):
+    """An origin of the test's own, publishing live/<name> (ready once a
+    segment is complete), and an edge in front of it."""
     o = Origin()
-    pub = publish(o.rtmp('live/stale'))
+    pub = publish(o.rtmp('live/' + name))
     e = None
     try:
-        o.wait_for('/live/stale/video.m3u8', lambda p: len(p.complete_segments()) >= 1, timeout=30)
+        o.wait_for('/live/%s/video.m3u8' % name, lambda p: len(p.complete_segments()) >= 1, timeout=30)
         e = Edge([o.url('')])
+        yield o, e
+    finally:
+        stop_publisher(pub)
+        if e:
+            e.close()
+        o.close()
+
+
+def test_playlists_stale_if_error_when_every_origin_is_down():
+    with own_origin('stale') as (o, e):
         good = e.get('/live/stale/video.m3u8')
         assert good.status == 200
         o.stop(signal.SIGKILL)
@@ -333,11 +347,6 @@ def test_playlists_stale_if_error_when_every_origin_is_down():
         assert 'serving the last good copy' in e.log_text()
         # Media never cached before has nothing to stand in for it.
         assert e.get('/live/stale/video/999.0.m4s').status == 502
-    finally:
-        stop_publisher(pub)
-        if e:
-            e.close()
-        o.close()
 
 
 def test_sighup_reloads_the_tls_certificate(live, tmp_path):
@@ -368,4 +377,111 @@ def test_sighup_reloads_the_tls_certificate(live, tmp_path):
         r = curl_get('https://127.0.0.1:%d%s' % (port, VIDEO), extra=['-k', '--http2'])
         assert r.status == 200
     finally:
+        e.close()
+
+
+def test_msn_far_ahead_is_refused_at_the_edge_without_asking_the_origin(live, edge):
+    pl = edge.playlist(VIDEO)  # the edge learns where the playlist ends
+    before = edge.metric('llhls_edge_upstream_fetches_total')
+    r = edge.get('%s?_HLS_msn=%d&_HLS_part=0&token=x' % (VIDEO, pl.last_msn + 50))
+    assert r.status == 400 and r.elapsed < 0.5
+    assert 'more than two segments' in r.text
+    assert r.header('cache-control') == 'max-age=%d' % pl.target_duration
+    assert edge.metric('llhls_edge_upstream_fetches_total') == before
+    assert edge.metric('llhls_edge_refused_ahead_total') >= 1
+
+
+def test_edge_answers_503_itself_after_three_target_durations():
+    """The origin stops answering (SIGSTOP): a player held at the edge still
+    gets the spec's 503 after three target durations, from the edge."""
+    with own_origin('frozen') as (o, e):
+        pl = e.playlist('/live/frozen/video.m3u8')
+        td = pl.target_duration
+        o.proc.send_signal(signal.SIGSTOP)
+        try:
+            m, n = next_part(pl)
+            r = e.get('/live/frozen/video.m3u8?_HLS_msn=%d&_HLS_part=%d' % (m, n + 1), timeout=6 * td + 5)
+        finally:
+            o.proc.send_signal(signal.SIGCONT)
+        assert r.status == 503
+        assert 3 * td - 0.5 <= r.elapsed <= 3 * td + 1.5, r.elapsed
+        assert r.header('cache-control') == 'max-age=%d' % td
+        assert e.metric('llhls_edge_held_expired_total') == 1
+        assert e.metric('llhls_edge_held_requests') == 0
+
+
+def test_a_player_that_stops_reading_is_cut_off(live, tmp_path):
+    """A player grants a 16-byte HTTP/2 window and never more: after
+    timeouts.client_send the edge closes its connection."""
+    import socket
+    conf = tmp_path / 'edge.yaml'
+    conf.write_text('origins:\n  - %s\ntimeouts:\n  client_send: 1s\n' % live.url(''))
+    e = Edge([], args=['-c', str(conf)])
+    s = socket.create_connection(('127.0.0.1', e.http_port), timeout=10)
+    try:
+        seg = live.playlist(VIDEO).complete_segments()[-1]
+        path = ('/live/test/' + seg.uri).encode()
+        settings = (4).to_bytes(2, 'big') + (16).to_bytes(4, 'big')  # SETTINGS_INITIAL_WINDOW_SIZE
+        s.sendall(b'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n' + h2_frame(4, 0, 0, settings) + h2_frame(4, 1, 0) +
+                  h2_frame(1, 0x5, 1, h2_get(path)))
+        t0 = time.monotonic()
+        got, closed = b'', False
+        while time.monotonic() - t0 < 8:
+            try:
+                chunk = s.recv(65536)
+            except ConnectionResetError:
+                chunk = b''
+            if not chunk:
+                closed = True
+                break
+            got += chunk
+        elapsed = time.monotonic() - t0
+        assert closed, 'the connection stayed open'
+        assert 0.9 <= elapsed <= 4, elapsed
+        assert e.metric('llhls_edge_stalled_closes_total') == 1
+        assert e.get(VIDEO).status == 200
+    finally:
+        s.close()
+        e.close()
+
+
+def test_sighup_applies_origins_and_limits_on_open_connections(live, tmp_path):
+    """A reload moves the edge to another origin and changes its limits;
+    a keep-alive connection opened before it is served after it."""
+    import http.client
+    import socket
+    probe = socket.socket()
+    probe.bind(('127.0.0.1', 0))
+    dead = 'http://127.0.0.1:%d' % probe.getsockname()[1]
+    probe.close()  # nothing listens there now
+    conf = tmp_path / 'edge.yaml'
+    conf.write_text('origins:\n  - %s\n' % dead)
+    e = Edge([], args=['-c', str(conf)])
+    conn = http.client.HTTPConnection('127.0.0.1', e.http_port, timeout=10)
+    try:
+        conn.request('GET', VIDEO)
+        r = conn.getresponse()
+        r.read()
+        assert r.status == 502
+        conf.write_text('origins:\n  - %s\ncache:\n  size: 64MiB\nlimits:\n  max_held_per_connection: 2\n'
+                        'timeouts:\n  client_idle: 40s\n' % live.url(''))
+        e.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        log = e.log_text()
+        assert 'configuration reloaded' in log
+        assert 'timeouts.client_idle changed; it takes effect at the next restart' in log
+        conn.request('GET', VIDEO)
+        r = conn.getresponse()
+        body = r.read()
+        assert r.status == 200 and body.startswith(b'#EXTM3U')
+        up = e.metric_all('llhls_edge_origin_up')
+        assert list(up.values()) == [1.0] and ':%d"' % live.http_port in list(up)[0], up
+        pl = MediaPlaylist(body.decode())
+        m, n = next_part(pl)
+        url = e.url('%s?_HLS_msn=%d&_HLS_part=%d' % (VIDEO, m + 1, 0))
+        out = subprocess.run(['h2load', '-n', '4', '-c', '1', '-m', '4', url], capture_output=True, text=True,
+                             timeout=30).stdout
+        assert 'status codes: 2 2xx, 0 3xx, 0 4xx, 2 5xx' in out, out
+    finally:
+        conn.close()
         e.close()

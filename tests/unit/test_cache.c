@@ -436,6 +436,34 @@ static void test_cache_evicts_least_recently_used(void **state)
     llhls_cache_destroy(c);
 }
 
+static void test_cache_resize_smaller_evicts_at_once(void **state)
+{
+    (void)state;
+    const size_t sz = 30000;
+    llhls_cache_t *c = llhls_cache_create(100000);
+    fill_complete(c, "/a", 1, sz, 60000, 0);
+    fill_complete(c, "/b", 2, sz, 60000, 1);
+    fill_complete(c, "/c", 3, sz, 60000, 2);
+    llhls_cache_resize(c, 2 * sz);
+    llhls_cache_stats_t st;
+    llhls_cache_stats(c, &st);
+    assert_int_equal(st.evictions, 1);
+    assert_int_equal(st.bytes, 2 * sz);
+    int must_fill;
+    llhls_object_t *o = lookup(c, "/a", 3, &must_fill); /* the oldest went */
+    assert_int_equal(must_fill, 1);
+    llhls_object_fail(o, 3, 0);
+    llhls_object_unref(o);
+    /* Larger again: nothing more goes, and more fits. */
+    llhls_cache_resize(c, 4 * sz);
+    fill_complete(c, "/d", 4, sz, 60000, 4);
+    fill_complete(c, "/e", 5, sz, 60000, 5);
+    llhls_cache_stats(c, &st);
+    assert_int_equal(st.evictions, 1);
+    assert_int_equal(st.objects, 4);
+    llhls_cache_destroy(c);
+}
+
 static void test_cache_filling_objects_are_not_evicted(void **state)
 {
     (void)state;
@@ -867,7 +895,6 @@ static void test_cache_unwatch_waits_for_running_callback(void **state)
     llhls_cache_destroy(c);
 }
 
-
 static void test_cache_keeps_the_expired_answer_for_stale_if_error(void **state)
 {
     llhls_cache_t *c = llhls_cache_create(1 << 20);
@@ -916,6 +943,7 @@ int main(void)
         cmocka_unit_test(test_cache_expiry_counts_max_age_minus_upstream_age),
         cmocka_unit_test(test_cache_uncacheable_still_reaches_fill_readers),
         cmocka_unit_test(test_cache_evicts_least_recently_used),
+        cmocka_unit_test(test_cache_resize_smaller_evicts_at_once),
         cmocka_unit_test(test_cache_filling_objects_are_not_evicted),
         cmocka_unit_test(test_cache_object_over_bound_fails_too_big),
         cmocka_unit_test(test_cache_watcher_unwatches_itself_and_another_in_callback),

@@ -97,6 +97,7 @@ static void assert_documented_defaults(const llhls_edge_config_t *c)
     assert_int_equal(c->upstream_connect_timeout_ms, 2000);
     assert_int_equal(c->upstream_timeout_ms, 10000);
     assert_int_equal(c->client_idle_timeout_ms, 30000);
+    assert_int_equal(c->client_send_timeout_ms, 20000);
     assert_int_equal(c->probe_interval_ms, 2000);
     assert_int_equal(c->max_connections, 20000);
     assert_int_equal(c->max_held, 50000);
@@ -398,7 +399,7 @@ static void test_edge_config_rejects_unknown_keys_everywhere(void **state)
                       "or log)");
     expect_yaml_error("timeouts:\n  client_idle: 5s\n  idle: 5s\n",
                       "edge.yaml:3: timeouts.idle: unknown key (timeouts has upstream_connect, upstream_response, "
-                      "client_idle, origin_probe)");
+                      "client_idle, client_send, origin_probe)");
     expect_yaml_error("cache:\n  max: 1GiB\n", "edge.yaml:2: cache.max: unknown key (cache has size)");
     expect_yaml_error("log:\n  file: x\n", "edge.yaml:2: log.file: unknown key (log has level, access)");
     expect_yaml_error("limits:\n  max_held_per_conn: 2\n",
