@@ -10,6 +10,7 @@
 #include "codec.h"
 #include "error.h"
 #include "flv.h"
+#include "hevc.h"
 #include "log.h"
 #include "track.h"
 
@@ -23,6 +24,15 @@
 #define VIDEO_STARTS 64             /* video segment starts remembered for the audio */
 
 typedef struct stream stream_t;
+
+/* What the packager needs of a video configuration, whichever codec. */
+typedef struct video_format {
+    int codec;                  /* LLHLS_CODEC_H264 or LLHLS_CODEC_HEVC */
+    uint8_t nal_length_size;
+    uint32_t width, height;
+    uint32_t frame_rate_milli;  /* 0 when the SPS does not say */
+    char name[LLHLS_CODEC_MAX]; /* codec string */
+} video_format_t;
 
 typedef struct audio_frame {
     uint8_t *data;
@@ -44,9 +54,9 @@ struct llhls_publish {
     int64_t wall_base_ms;       /* wall clock at that moment */
     int64_t end_us;             /* end of the latest sample, for the next publish */
     /* video */
-    uint8_t *avcc;
-    size_t avcc_len;
-    llhls_avc_config_t avc;
+    uint8_t *vconf;             /* avcC or hvcC as received */
+    size_t vconf_len;
+    video_format_t vf;
     int video_seen_keyframe;
     unsigned frames_unconfigured;
     unsigned frames_dropped;
@@ -449,58 +459,111 @@ static int flush_pending_video(llhls_publish_t *p, uint32_t dur_us)
 
 static uint32_t nominal_frame_us(llhls_publish_t *p)
 {
-    if (p->avc.frame_rate_milli)
-        return (uint32_t)(1000000000ull / p->avc.frame_rate_milli);
+    if (p->vf.frame_rate_milli)
+        return (uint32_t)(1000000000ull / p->vf.frame_rate_milli);
     if (p->meta_framerate > 0)
         return (uint32_t)(1000000 / p->meta_framerate);
     return 33333;
 }
 
-static int video_config(llhls_publish_t *p, const uint8_t *data, size_t len)
+/* A sequence header is stored as received, so that the many encoders that
+ * repeat it unchanged at every keyframe cost a comparison.  Returns 1 when
+ * data is what *stored already holds, 0 when it was copied in its place
+ * (the old copy freed), or -LLHLS_ENOMEM. */
+static int keep_config(uint8_t **stored, size_t *stored_len, const uint8_t *data, size_t len)
 {
-    stream_t *st = p->st;
-    const char *why = "";
-    llhls_avc_config_t avc;
-    int r = llhls_avc_parse_config(data, len, &avc, &why);
-    if (r != 0) {
-        LLHLS_WARN("packager", "%s: bad AVC sequence header from %s: %s", st->info.name, p->peer, why);
-        return r;
-    }
-    if (p->avcc && p->avcc_len == len && memcmp(p->avcc, data, len) == 0)
-        return 0; /* repeated unchanged, as some encoders do at every keyframe */
+    if (*stored && *stored_len == len && memcmp(*stored, data, len) == 0)
+        return 1;
     uint8_t *copy = malloc(len);
     if (copy == NULL)
         return -LLHLS_ENOMEM;
     memcpy(copy, data, len);
-    int reconfig = p->avcc != NULL;
-    if (reconfig) {
-        r = flush_pending_video(p, p->last_dur_us ? p->last_dur_us : nominal_frame_us(p));
-        if (r != 0) {
-            free(copy);
-            return r;
-        }
-    }
-    free(p->avcc);
-    p->avcc = copy;
-    p->avcc_len = len;
-    p->avc = avc;
-    llhls_track_out_t *t = &st->tracks[LLHLS_TRACK_VIDEO];
-    llhls_fragmenter_params_t fp = {.codec = LLHLS_CODEC_H264, .extradata = data, .extradata_len = len,
-                                    .width = avc.width, .height = avc.height, .timescale = 90000};
+    free(*stored);
+    *stored = copy;
+    *stored_len = len;
+    return 0;
+}
+
+/* New codec parameters for a track: a new fragmenter and init section,
+ * after a discontinuity when they replace others or a publisher came back. */
+static int configure_track(stream_t *st, int track, const llhls_fragmenter_params_t *fp, int reconfig)
+{
+    llhls_track_out_t *t = &st->tracks[track];
     int disc = reconfig || t->pending_disc;
     t->pending_disc = 0;
-    r = llhls_track_configure(t, &fp, disc);
+    return llhls_track_configure(t, fp, disc);
+}
+
+static int parse_video_format(int flv_codec, const uint8_t *data, size_t len, video_format_t *vf, const char **why)
+{
+    memset(vf, 0, sizeof(*vf));
+    if (flv_codec == LLHLS_FLV_CODEC_HEVC) {
+        llhls_hevc_config_t hevc;
+        int r = llhls_hevc_parse_config(data, len, &hevc, why);
+        if (r != 0)
+            return r;
+        vf->codec = LLHLS_CODEC_HEVC;
+        vf->nal_length_size = hevc.nal_length_size;
+        vf->width = hevc.width;
+        vf->height = hevc.height;
+        vf->frame_rate_milli = hevc.frame_rate_milli;
+        snprintf(vf->name, sizeof(vf->name), "%s", hevc.codec);
+        return 0;
+    }
+    llhls_avc_config_t avc;
+    int r = llhls_avc_parse_config(data, len, &avc, why);
     if (r != 0)
         return r;
+    vf->codec = LLHLS_CODEC_H264;
+    vf->nal_length_size = avc.nal_length_size;
+    vf->width = avc.width;
+    vf->height = avc.height;
+    vf->frame_rate_milli = avc.frame_rate_milli;
+    snprintf(vf->name, sizeof(vf->name), "%s", avc.codec);
+    return 0;
+}
+
+static const char *flv_codec_name(int flv_codec)
+{
+    return flv_codec == LLHLS_FLV_CODEC_HEVC ? "HEVC" : "AVC";
+}
+
+static int video_config(llhls_publish_t *p, int flv_codec, const uint8_t *data, size_t len)
+{
+    stream_t *st = p->st;
+    const char *why = "";
+    video_format_t vf;
+    int r = parse_video_format(flv_codec, data, len, &vf, &why);
+    if (r != 0) {
+        LLHLS_WARN("packager", "%s: bad %s sequence header from %s: %s", st->info.name, flv_codec_name(flv_codec),
+                   p->peer, why);
+        return r;
+    }
+    /* An hvcC never equals an avcC, but a codec change must not hinge on it. */
+    int reconfig = p->vconf != NULL;
+    if (reconfig && vf.codec == p->vf.codec && p->vconf_len == len && memcmp(p->vconf, data, len) == 0)
+        return 0; /* repeated unchanged, as some encoders do at every keyframe */
+    if (reconfig) {
+        r = flush_pending_video(p, p->last_dur_us ? p->last_dur_us : nominal_frame_us(p));
+        if (r != 0)
+            return r;
+    }
+    if ((r = keep_config(&p->vconf, &p->vconf_len, data, len)) < 0)
+        return r;
+    p->vf = vf;
+    llhls_fragmenter_params_t fp = {.codec = vf.codec, .extradata = data, .extradata_len = len,
+                                    .width = vf.width, .height = vf.height, .timescale = 90000};
+    if ((r = configure_track(st, LLHLS_TRACK_VIDEO, &fp, reconfig)) != 0)
+        return r;
     llhls_track_info_t *ti = &st->info.tracks[LLHLS_TRACK_VIDEO];
-    snprintf(ti->codec, sizeof(ti->codec), "%s", avc.codec);
-    ti->width = avc.width;
-    ti->height = avc.height;
-    ti->frame_rate_milli = avc.frame_rate_milli ? avc.frame_rate_milli
-                                                : (uint32_t)(p->meta_framerate * 1000 + 0.5);
+    snprintf(ti->codec, sizeof(ti->codec), "%s", vf.name);
+    ti->width = vf.width;
+    ti->height = vf.height;
+    ti->frame_rate_milli = vf.frame_rate_milli ? vf.frame_rate_milli
+                                               : (uint32_t)(p->meta_framerate * 1000 + 0.5);
     write_info(st);
     p->video_seen_keyframe = 0;
-    LLHLS_INFO("packager", "%s: video %s %ux%u at %.3f fps", st->info.name, avc.codec, avc.width, avc.height,
+    LLHLS_INFO("packager", "%s: video %s %ux%u at %.3f fps", st->info.name, vf.name, vf.width, vf.height,
                ti->frame_rate_milli / 1000.0);
     return 0;
 }
@@ -517,31 +580,48 @@ int llhls_publish_video(llhls_publish_t *p, uint32_t ts_ms, const uint8_t *body,
         LLHLS_WARN("packager", "%s: refusing video from %s: %s", st->info.name, p->peer, why);
         return r;
     }
-    if (v.command || v.packet_type == LLHLS_FLV_PACKET_END_OF_SEQUENCE)
+    if (v.command || v.packet_type == LLHLS_FLV_PACKET_END_OF_SEQUENCE || v.packet_type == LLHLS_FLV_PACKET_METADATA)
         return 0;
     if (v.packet_type == LLHLS_FLV_PACKET_SEQUENCE_HEADER)
-        return video_config(p, v.data, v.len);
+        return video_config(p, v.codec_id, v.data, v.len);
     llhls_track_out_t *t = &st->tracks[LLHLS_TRACK_VIDEO];
-    if (!llhls_track_configured(t) || p->avcc == NULL) {
+    if (!llhls_track_configured(t) || p->vconf == NULL) {
         if (p->frames_unconfigured++ == 0)
-            LLHLS_WARN("packager", "%s: video frame before the AVC sequence header from %s; dropped",
-                       st->info.name, p->peer);
+            LLHLS_WARN("packager", "%s: video frame before the %s sequence header from %s; dropped",
+                       st->info.name, flv_codec_name(v.codec_id), p->peer);
         if (p->frames_unconfigured > FRAMES_BEFORE_CONFIG_MAX) {
-            LLHLS_WARN("packager", "%s: no AVC sequence header after %u frames from %s; closing", st->info.name,
-                       FRAMES_BEFORE_CONFIG_MAX, p->peer);
+            LLHLS_WARN("packager", "%s: no %s sequence header after %u frames from %s; closing", st->info.name,
+                       flv_codec_name(v.codec_id), FRAMES_BEFORE_CONFIG_MAX, p->peer);
             return -LLHLS_EPROTO;
         }
         return 0;
     }
-    int idr = 0;
-    if (llhls_avc_check_frame(v.data, v.len, p->avc.nal_length_size, &idr, &why) != 0) {
+    int want = p->vf.codec == LLHLS_CODEC_HEVC ? LLHLS_FLV_CODEC_HEVC : LLHLS_FLV_CODEC_AVC;
+    if (v.codec_id != want) {
+        /* Frames of another codec than the sequence header announced could
+         * only make the parts undecodable. */
+        if (p->frames_dropped++ % 100 == 0)
+            LLHLS_WARN("packager", "%s: %s frame from %s after an %s sequence header dropped (%u so far)",
+                       st->info.name, flv_codec_name(v.codec_id), p->peer, flv_codec_name(want), p->frames_dropped);
+        return 0;
+    }
+    int random_access = 0;
+    if (p->vf.codec == LLHLS_CODEC_HEVC)
+        r = llhls_hevc_check_frame(v.data, v.len, p->vf.nal_length_size, &random_access, &why);
+    else
+        r = llhls_avc_check_frame(v.data, v.len, p->vf.nal_length_size, &random_access, &why);
+    if (r != 0) {
         if (p->frames_dropped++ % 100 == 0)
             LLHLS_WARN("packager", "%s: corrupt video frame from %s dropped (%u so far): %s", st->info.name,
                        p->peer, p->frames_dropped, why);
         return 0;
     }
+    /* H.264 keeps to the FLV frame type, as it always has.  For HEVC the
+     * NAL units decide: a segment may start at any IRAP picture (IDR, CRA,
+     * BLA), and an encoder's frame type is not always set on CRAs. */
+    int key = p->vf.codec == LLHLS_CODEC_HEVC ? random_access : v.keyframe;
     if (!p->video_seen_keyframe) {
-        if (!v.keyframe)
+        if (!key)
             return 0; /* a segment can only start at a keyframe */
         p->video_seen_keyframe = 1;
     }
@@ -563,7 +643,7 @@ int llhls_publish_video(llhls_publish_t *p, uint32_t ts_ms, const uint8_t *body,
      * part past its target. */
     uint32_t est = (p->last_dur_us ? p->last_dur_us : nominal_frame_us(p)) + 1000;
     int64_t before = llhls_track_msn(t);
-    r = llhls_track_cut(t, t_us, est, v.keyframe, -1, -1, pdt_of(p, t_us));
+    r = llhls_track_cut(t, t_us, est, key, -1, -1, pdt_of(p, t_us));
     if (r < 0) {
         LLHLS_WARN("packager", "%s: packaging video failed: %s", st->info.name, llhls_strerror(r));
         return r;
@@ -576,7 +656,7 @@ int llhls_publish_video(llhls_publish_t *p, uint32_t ts_ms, const uint8_t *body,
     p->have_pend = 1;
     p->pend_dts_us = t_us;
     p->pend_pts_us = t_us + (int64_t)v.cts_ms * 1000;
-    p->pend_key = v.keyframe;
+    p->pend_key = key;
     p->video_latest_us = t_us;
     return release_audio(p, 0);
 }
@@ -593,27 +673,17 @@ static int audio_config(llhls_publish_t *p, const uint8_t *data, size_t len)
     }
     if (p->asc && p->asc_len == len && memcmp(p->asc, data, len) == 0)
         return 0;
-    uint8_t *copy = malloc(len);
-    if (copy == NULL)
-        return -LLHLS_ENOMEM;
-    memcpy(copy, data, len);
     int reconfig = p->asc != NULL;
-    if (reconfig && (r = release_audio(p, 1)) != 0) {
-        free(copy);
+    if (reconfig && (r = release_audio(p, 1)) != 0)
         return r;
-    }
-    free(p->asc);
-    p->asc = copy;
-    p->asc_len = len;
+    if ((r = keep_config(&p->asc, &p->asc_len, data, len)) < 0)
+        return r;
     p->aac = aac;
     p->audio_synced = 0;
-    llhls_track_out_t *t = &st->tracks[LLHLS_TRACK_AUDIO];
     llhls_fragmenter_params_t fp = {.codec = LLHLS_CODEC_AAC, .extradata = data, .extradata_len = len,
                                     .sample_rate = aac.sample_rate, .channels = aac.channels,
                                     .timescale = aac.sample_rate};
-    int disc = reconfig || t->pending_disc;
-    t->pending_disc = 0;
-    if ((r = llhls_track_configure(t, &fp, disc)) != 0)
+    if ((r = configure_track(st, LLHLS_TRACK_AUDIO, &fp, reconfig)) != 0)
         return r;
     llhls_track_info_t *ti = &st->info.tracks[LLHLS_TRACK_AUDIO];
     snprintf(ti->codec, sizeof(ti->codec), "%s", aac.codec);
@@ -715,7 +785,7 @@ void llhls_publish_stop(llhls_publish_t *p)
     }
     if (p->end_us > st->media_end_us)
         st->media_end_us = p->end_us;
-    free(p->avcc);
+    free(p->vconf);
     free(p->asc);
     llhls_buf_free(&p->pend);
     LLHLS_INFO("packager", "%s: publisher %s left; waiting %u ms for it", st->info.name, p->peer, ing->p.grace_ms);

@@ -1,5 +1,6 @@
 /* Tests of the CMAF fragmenter with real media: H.264 encoded by libx264
- * and AAC by FFmpeg's encoder in the test itself, fragmented into parts,
+ * and AAC by FFmpeg's encoder in the test itself, HEVC by libx265 through
+ * the ffmpeg command (which writes the hvcC record), fragmented into parts,
  * then read back three ways: by a box parser (init section, moof/mdat
  * layout, tfdt, trun), by libavformat's mp4 demuxer (every sample's
  * timestamps) and by libavcodec's decoders (every frame decodes). */
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- media made for the test ---- */
 
@@ -312,6 +314,59 @@ static void encode_audio(media_t *m, int frames)
     av_packet_free(&pkt);
     av_frame_free(&fr);
     avcodec_free_context(&c);
+}
+
+/* HEVC as an RTMP publisher sends it: the hvcC record and length-prefixed
+ * samples.  The ffmpeg command encodes (its mp4 muxer is what writes an
+ * hvcC from libx265's parameter sets) and libavformat reads the file back;
+ * B-frames and open GOPs (CRA pictures with leading pictures) are x265's
+ * defaults and stay on. */
+static void load_hevc(media_t *m, int frames, const char *pix_fmt)
+{
+    memset(m, 0, sizeof(*m));
+    char path[] = "/tmp/test_fragmenter_hevc_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd),
+             "ffmpeg -nostdin -v error -y -f lavfi -i testsrc2=size=320x240:rate=30 -frames:v %d -pix_fmt %s "
+             "-c:v libx265 -preset ultrafast -x265-params keyint=30:min-keyint=30:info=0:log-level=error "
+             "-tag:v hvc1 -f mp4 %s",
+             frames, pix_fmt, path);
+    if (system(cmd) != 0) {
+        unlink(path);
+        fail_msg("ffmpeg could not make the HEVC test media: %s", cmd);
+    }
+    AVFormatContext *fc = NULL;
+    assert_int_equal(avformat_open_input(&fc, path, NULL, NULL), 0);
+    assert_true(avformat_find_stream_info(fc, NULL) >= 0);
+    AVStream *st = fc->streams[0];
+    assert_int_equal(st->codecpar->codec_id, AV_CODEC_ID_HEVC);
+    assert_true(st->codecpar->extradata_size > 23 && (size_t)st->codecpar->extradata_size <= sizeof(m->extra));
+    assert_int_equal(st->codecpar->extradata[0], 1); /* an hvcC record, not Annex B */
+    memcpy(m->extra, st->codecpar->extradata, (size_t)st->codecpar->extradata_size);
+    m->extra_len = (size_t)st->codecpar->extradata_size;
+    AVPacket *pkt = av_packet_alloc();
+    assert_non_null(pkt);
+    AVRational ms = {1, 1000};
+    while (av_read_frame(fc, pkt) == 0) {
+        /* Whole milliseconds, as RTMP carries them. */
+        int64_t dts = av_rescale_q(pkt->dts, st->time_base, ms) * 90;
+        int64_t pts = av_rescale_q(pkt->pts, st->time_base, ms) * 90;
+        media_push(m, pkt->data, (size_t)pkt->size, VIDEO_BASE + dts, VIDEO_BASE + pts,
+                   (pkt->flags & AV_PKT_FLAG_KEY) != 0);
+        av_packet_unref(pkt);
+    }
+    av_packet_free(&pkt);
+    avformat_close_input(&fc);
+    unlink(path);
+    assert_int_equal((int)m->n, frames);
+    for (uint32_t i = 0; i < m->n; i++)
+        m->s[i].dur = i + 1 < m->n ? (uint32_t)(m->s[i + 1].dts - m->s[i].dts) : 3000;
+    m->p = (llhls_fragmenter_params_t){.codec = LLHLS_CODEC_HEVC, .extradata = m->extra,
+                                       .extradata_len = m->extra_len, .width = 320, .height = 240,
+                                       .timescale = 90000};
 }
 
 /* ---- ISO BMFF reading ---- */
@@ -649,6 +704,17 @@ static uint8_t *fragment_all(const media_t *m, uint32_t every, int at_keys, size
         assert_true(find_path(init.data, init.len, "moov/trak/mdia/minf/stbl/stsd/avc1", &b));
         assert_int_equal((b.body[24] << 8) | b.body[25], 320);
         assert_int_equal((b.body[26] << 8) | b.body[27], 240);
+    } else if (m->p.codec == LLHLS_CODEC_HEVC) {
+        /* hvc1, not hev1: the parameter sets live in the sample entry, as
+         * Apple's players require. */
+        assert_false(find_path(init.data, init.len, "moov/trak/mdia/minf/stbl/stsd/hev1", &b));
+        assert_true(find_path(init.data, init.len, "moov/trak/mdia/minf/stbl/stsd/hvc1/hvcC", &b));
+        assert_int_equal(b.body_len, m->extra_len);
+        assert_memory_equal(b.body, m->extra, 22); /* the record's header, as given */
+        assert_int_equal(b.body[22], m->extra[22]); /* the same number of arrays */
+        assert_true(find_path(init.data, init.len, "moov/trak/mdia/minf/stbl/stsd/hvc1", &b));
+        assert_int_equal((b.body[24] << 8) | b.body[25], 320);
+        assert_int_equal((b.body[26] << 8) | b.body[27], 240);
     } else {
         assert_true(find_path(init.data, init.len, "moov/trak/mdia/minf/stbl/stsd/mp4a/esds", &b));
         assert_true(contains(b.body, b.body_len, m->extra, m->extra_len));
@@ -743,6 +809,41 @@ static void test_fragmenter_h264_with_bframes_keeps_composition_offsets(void **s
     uint32_t parts;
     uint8_t *file = fragment_all(&m, 10, 1, &len, &parts);
     assert_true(parts >= 9);
+    check_roundtrip(file, len, &m, m.n);
+    free(file);
+    media_free(&m);
+}
+
+static void test_fragmenter_hevc_parts_round_trip(void **state)
+{
+    (void)state;
+    media_t m;
+    load_hevc(&m, 90, "yuv420p");
+    /* An IRAP picture every 30 frames; B-frames move the later ones a
+     * frame or two earlier in decode order. */
+    uint32_t keys = 0;
+    for (uint32_t i = 0; i < m.n; i++)
+        keys += (uint32_t)m.s[i].key;
+    assert_true(m.s[0].key);
+    assert_int_equal(keys, 3);
+    size_t len;
+    uint32_t parts;
+    uint8_t *file = fragment_all(&m, 10, 1, &len, &parts);
+    assert_in_range(parts, 9, 12);
+    check_roundtrip(file, len, &m, m.n);
+    free(file);
+    media_free(&m);
+}
+
+static void test_fragmenter_hevc_main10_parts_round_trip(void **state)
+{
+    (void)state;
+    media_t m;
+    load_hevc(&m, 40, "yuv420p10le");
+    size_t len;
+    uint32_t parts;
+    uint8_t *file = fragment_all(&m, 8, 1, &len, &parts);
+    assert_in_range(parts, 5, 7);
     check_roundtrip(file, len, &m, m.n);
     free(file);
     media_free(&m);
@@ -922,6 +1023,8 @@ int main(void)
         cmocka_unit_test(test_fragmenter_h264_parts_round_trip),
         cmocka_unit_test(test_fragmenter_keyframe_inside_a_part_does_not_split_it),
         cmocka_unit_test(test_fragmenter_h264_with_bframes_keeps_composition_offsets),
+        cmocka_unit_test(test_fragmenter_hevc_parts_round_trip),
+        cmocka_unit_test(test_fragmenter_hevc_main10_parts_round_trip),
         cmocka_unit_test(test_fragmenter_aac_parts_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
