@@ -247,7 +247,8 @@ static stream_t *stream_new(llhls_ingest_t *ing, const char *name)
     }
     st->info.segment_target_us = ing->p.segment_target_us;
     st->info.part_target_us = ing->p.part_target_us;
-    st->info.window_us = ing->p.window_us;
+    st->info.window_ms = ing->p.window_ms;
+    st->info.record = ing->p.record ? 1 : 0;
     /* Both tracks continue from the highest MSN either reached, so that
      * their segments keep one numbering. */
     uint64_t msn = 0;
@@ -830,7 +831,7 @@ int llhls_packager_create(uv_loop_t *loop, const llhls_packager_params_t *p, llh
     ing->env.update_ctx = p->update_ctx;
     ing->env.part_target_us = p->part_target_us;
     ing->env.segment_target_us = p->segment_target_us;
-    ing->env.retain_us = p->window_us + 3 * ((p->segment_target_us + 999999) / 1000000) * 1000000;
+    ing->env.retain_ms = p->window_ms + 3 * ((p->segment_target_us + 999999) / 1000000) * 1000;
     /* Streams that were live when the process stopped get a grace period,
      * as if their publishers had just left. */
     llhls_rtxn_t *r;

@@ -21,7 +21,8 @@ typedef struct llhls_packager_params {
     llhls_metrics_t *metrics;
     uint32_t segment_target_us;
     uint32_t part_target_us;
-    uint32_t window_us;         /* listed in playlists */
+    uint32_t window_ms;         /* listed in playlists */
+    int record;                 /* keep every segment of new publishes (hls.record) */
     uint32_t grace_ms;          /* how long a stream waits for its publisher */
     llhls_update_cb on_update;
     void *update_ctx;

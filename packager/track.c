@@ -7,6 +7,7 @@
 #include "error.h"
 #include "log.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void llhls_track_init(llhls_track_out_t *t, const llhls_track_env_t *env, llhls_stream_info_t *info, int track,
@@ -33,34 +34,47 @@ void llhls_track_free(llhls_track_out_t *t)
 
 void llhls_track_remember(llhls_track_out_t *t, uint64_t msn, int64_t pdt_ms)
 {
-    if (t->hist_len == LLHLS_TRACK_HISTORY) {
-        /* Forgetting the oldest only delays its eviction until a map-full
-         * pass or a restart; windows this long are not expected. */
-        t->hist_first = (t->hist_first + 1) % LLHLS_TRACK_HISTORY;
-        t->hist_len--;
-    }
-    uint32_t i = (t->hist_first + t->hist_len) % LLHLS_TRACK_HISTORY;
-    t->hist_msn[i] = msn;
-    t->hist_pdt[i] = pdt_ms;
-    t->hist_len++;
+    (void)pdt_ms;
+    if (msn < t->evict_from)
+        t->evict_from = msn;
 }
 
 /* The MSN before which segments have been out of the playlist for three
- * target durations, or 0 when nothing is due. */
+ * target durations, or 0 when nothing is due.  The store is asked rather than
+ * a list kept here, so that a window of any length (hours of one-second
+ * segments) is trimmed; each call costs a seek or two, since only the
+ * segments that fell out since the last call are walked.  A recording keeps
+ * everything. */
 static uint64_t evict_point(llhls_track_out_t *t, int64_t newest_pdt_ms)
 {
+    if (t->info->record)
+        return 0;
+    int64_t limit = newest_pdt_ms - (int64_t)t->env->retain_ms;
+    llhls_rtxn_t *r;
+    if (llhls_store_read_begin(t->env->store, &r) != 0)
+        return 0;
     uint64_t before = 0;
-    int64_t limit = newest_pdt_ms - (int64_t)t->env->retain_us / 1000;
-    while (t->hist_len > 1 && t->hist_pdt[t->hist_first] < limit) {
+    llhls_segment_t *cur = malloc(2 * sizeof(*cur));
+    if (cur == NULL) {
+        llhls_store_read_end(r);
+        return 0;
+    }
+    llhls_segment_t *next = cur + 1;
+    int have = llhls_rtxn_get_next_segment(r, t->info->name, t->track, t->evict_from, cur) == 0;
+    while (have && cur->pdt_ms < limit) {
         /* The segment is older than the limit only if the next one also
          * started before it, i.e. it ended before the limit. */
-        uint32_t next = (t->hist_first + 1) % LLHLS_TRACK_HISTORY;
-        if (t->hist_pdt[next] > limit)
+        if (llhls_rtxn_get_next_segment(r, t->info->name, t->track, cur->msn + 1, next) != 0 || next->pdt_ms > limit)
             break;
-        before = t->hist_msn[next];
-        t->hist_first = next;
-        t->hist_len--;
+        before = next->msn;
+        llhls_segment_t *tmp = cur;
+        cur = next;
+        next = tmp;
     }
+    free(cur < next ? cur : next);
+    llhls_store_read_end(r);
+    if (before)
+        t->evict_from = before;
     return before;
 }
 
@@ -242,7 +256,6 @@ int llhls_track_cut(llhls_track_out_t *t, int64_t t_us, uint32_t dur_us, int syn
         }
         t->seg.disc_seq = t->disc_seq;
         t->seg_open = 1;
-        llhls_track_remember(t, t->seg.msn, pdt_ms);
     }
     t->part_independent = sync;
     return cut;

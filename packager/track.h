@@ -16,10 +16,8 @@ typedef struct llhls_track_env {
     void *update_ctx;
     uint32_t part_target_us;
     uint32_t segment_target_us;
-    uint32_t retain_us;         /* window plus three target durations */
+    uint32_t retain_ms;         /* window plus three target durations */
 } llhls_track_env_t;
-
-#define LLHLS_TRACK_HISTORY 4096 /* segment start times remembered for eviction */
 
 typedef struct llhls_track_out {
     const llhls_track_env_t *env;
@@ -38,10 +36,9 @@ typedef struct llhls_track_out {
     int64_t part_ticks;         /* duration of the samples in the open part */
     uint32_t part_samples;
     int part_independent;
-    /* (msn, pdt) of stored segments, oldest first, to find what to evict */
-    uint64_t hist_msn[LLHLS_TRACK_HISTORY];
-    int64_t hist_pdt[LLHLS_TRACK_HISTORY];
-    uint32_t hist_first, hist_len;
+    /* Every segment below this MSN has been evicted: where the search for
+     * what to evict next starts in the store. */
+    uint64_t evict_from;
     uint64_t bytes_total;       /* for the average bandwidth */
     uint64_t us_total;
 } llhls_track_out_t;
@@ -76,7 +73,8 @@ int llhls_track_finish(llhls_track_out_t *t);
 /* The MSN of the open segment, or -1. */
 static inline int64_t llhls_track_msn(const llhls_track_out_t *t) { return t->seg_open ? (int64_t)t->seg.msn : -1; }
 
-/* Records segments already in the store (after a restart) for eviction. */
+/* Records a segment already in the store (after a restart), so that eviction
+ * looks for segments from the oldest one on. */
 void llhls_track_remember(llhls_track_out_t *t, uint64_t msn, int64_t pdt_ms);
 
 #endif

@@ -40,12 +40,13 @@ const char llhls_config_embedded[] = "# llhls-origin defaults; conf/llhls-origin
                                      "hls:\n"
                                      "  segment_duration: 2s          # at most 30s, at least 2 parts\n"
                                      "  part_duration: 0.33334s       # PART-TARGET, at least 0.1s\n"
-                                     "  window: 60s                   # at least 3 segments\n"
+                                     "  window: 60s                   # at least 3 segments, at most 24h\n"
+                                     "  record: false                 # keep every segment; VOD once ended\n"
                                      "  reconnect_grace: 10s          # wait for a publisher to return\n"
                                      "log:\n"
                                      "  level: info                   # error, warn, info or debug\n";
 
-typedef enum { KIND_LISTEN, KIND_COUNT, KIND_SIZE, KIND_DURATION, KIND_PATH, KIND_LEVEL } kind_t;
+typedef enum { KIND_LISTEN, KIND_COUNT, KIND_SIZE, KIND_DURATION, KIND_PATH, KIND_LEVEL, KIND_BOOL } kind_t;
 
 typedef enum {
     KEY_RTMP_LISTEN,
@@ -63,6 +64,7 @@ typedef enum {
     KEY_HLS_PART,
     KEY_HLS_WINDOW,
     KEY_HLS_GRACE,
+    KEY_HLS_RECORD,
     KEY_LOG_LEVEL,
     KEY_COUNT
 } key_id_t;
@@ -90,8 +92,9 @@ static const key_def_t keys[KEY_COUNT] = {
     [KEY_STORE_SIZE] = {"store", "size", "--store-size", KIND_SIZE, 1ull << 20, 64ull << 40},
     [KEY_HLS_SEGMENT] = {"hls", "segment_duration", "--segment-duration", KIND_DURATION, US_PER_S / 5, 30 * US_PER_S},
     [KEY_HLS_PART] = {"hls", "part_duration", "--part-duration", KIND_DURATION, US_PER_S / 10, 15 * US_PER_S},
-    [KEY_HLS_WINDOW] = {"hls", "window", "--window", KIND_DURATION, 6 * US_PER_S / 10, 3600 * US_PER_S},
+    [KEY_HLS_WINDOW] = {"hls", "window", "--window", KIND_DURATION, 6 * US_PER_S / 10, 24 * 3600 * US_PER_S},
     [KEY_HLS_GRACE] = {"hls", "reconnect_grace", "--reconnect-grace", KIND_DURATION, 0, 3600 * US_PER_S},
+    [KEY_HLS_RECORD] = {"hls", "record", "--record", KIND_BOOL, 0, 1},
     [KEY_LOG_LEVEL] = {"log", "level", "--log-level", KIND_LEVEL, 0, 0},
 };
 
@@ -338,6 +341,7 @@ static const char *kind_expect(kind_t kind)
     case KIND_DURATION: return "a duration like 2 or 0.5s";
     case KIND_PATH: return "a directory path";
     case KIND_LEVEL: return "one of error, warn, info, debug";
+    case KIND_BOOL: return "true or false";
     }
     return "a value";
 }
@@ -383,6 +387,15 @@ static int apply_value(llhls_config_t *c, key_id_t k, const char *text, char *wh
         c->log_level = level;
         return 0;
     }
+    case KIND_BOOL:
+        /* YAML 1.1 spellings too, since that is what editors highlight. */
+        if (strcmp(text, "true") == 0 || strcmp(text, "yes") == 0 || strcmp(text, "on") == 0)
+            v = 1;
+        else if (strcmp(text, "false") == 0 || strcmp(text, "no") == 0 || strcmp(text, "off") == 0)
+            v = 0;
+        else
+            return llhls_yaml_fail(why, whylen, "expected %s, got '%.80s'", kind_expect(d->kind), text);
+        break;
     case KIND_COUNT:
         if (llhls_config_parse_count(text, &v) != 0 || v < d->min || v > d->max)
             return llhls_yaml_fail(why, whylen, "expected a whole number from %llu to %llu, got '%.80s'",
@@ -416,7 +429,8 @@ static int apply_value(llhls_config_t *c, key_id_t k, const char *text, char *wh
     case KEY_STORE_SIZE: c->store_size = v; break;
     case KEY_HLS_SEGMENT: c->segment_target_us = (uint32_t)v; break;
     case KEY_HLS_PART: c->part_target_us = (uint32_t)v; break;
-    case KEY_HLS_WINDOW: c->window_us = (uint32_t)v; break;
+    case KEY_HLS_WINDOW: c->window_ms = (uint32_t)(v / 1000); break;
+    case KEY_HLS_RECORD: c->record = (int)v; break;
     case KEY_HLS_GRACE: c->grace_ms = (uint32_t)(v / 1000); break;
     default: break;
     }
@@ -446,10 +460,10 @@ static int check_rules(const loader_t *l, char *err, size_t errlen)
                                blame(l, KEY_HLS_PART, KEY_HLS_SEGMENT, w, sizeof(w)),
                                llhls_config_format_duration(c->part_target_us, a, sizeof(a)),
                                llhls_config_format_duration(c->segment_target_us, b, sizeof(b)));
-    if ((uint64_t)c->window_us < (uint64_t)c->segment_target_us * 3)
+    if ((uint64_t)c->window_ms * 1000 < (uint64_t)c->segment_target_us * 3)
         return llhls_yaml_fail(err, errlen, "%s: window %s must be at least 3 times the segment duration %s",
                                blame(l, KEY_HLS_WINDOW, KEY_HLS_SEGMENT, w, sizeof(w)),
-                               llhls_config_format_duration(c->window_us, a, sizeof(a)),
+                               llhls_config_format_duration((uint64_t)c->window_ms * 1000, a, sizeof(a)),
                                llhls_config_format_duration(c->segment_target_us, b, sizeof(b)));
     return 0;
 }
@@ -618,6 +632,7 @@ enum {
     OPT_THREADS,
     OPT_LOG_LEVEL,
     OPT_WWW,
+    OPT_RECORD,
 };
 
 static const struct option long_options[] = {
@@ -633,6 +648,7 @@ static const struct option long_options[] = {
     {"http-threads", required_argument, NULL, OPT_THREADS},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"www", required_argument, NULL, OPT_WWW},
+    {"record", optional_argument, NULL, OPT_RECORD},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -656,6 +672,7 @@ static int option_key(int val)
     case OPT_THREADS: return KEY_HTTP_THREADS;
     case OPT_LOG_LEVEL: return KEY_LOG_LEVEL;
     case OPT_WWW: return KEY_HTTP_WWW;
+    case OPT_RECORD: return KEY_HLS_RECORD;
     default: return -1;
     }
 }
@@ -733,7 +750,9 @@ int llhls_config_parse_args(llhls_config_t *c, int argc, char **argv, char *err,
         if (k < 0)
             continue;
         char why[256];
-        if (apply_value(c, (key_id_t)k, optarg, why, sizeof(why)) != 0)
+        /* A bare --record means --record=true. */
+        const char *value = optarg ? optarg : "true";
+        if (apply_value(c, (key_id_t)k, value, why, sizeof(why)) != 0)
             return llhls_yaml_fail(err, errlen, "%s: %s", keys[k].flag, why);
         snprintf(l.where[k], WHERE_MAX, "%s", keys[k].flag);
         l.order[k] = ++l.changes;
@@ -766,7 +785,10 @@ void llhls_config_usage(FILE *f, const char *argv0)
             "      --store-size SIZE       largest size of the store (default %s)\n"
             "      --segment-duration S    segment target duration (default %s)\n"
             "      --part-duration S       part target duration (default %s)\n"
-            "      --window S              playlist window (default %s)\n"
+            "      --window S              playlist window, up to 24h (default %s)\n"
+            "      --record[=BOOL]         keep every segment of a stream; once it ends,\n"
+            "                              its playlists list the whole recording as VOD\n"
+            "                              (default %s)\n"
             "      --reconnect-grace S     how long a stream waits for its publisher to\n"
             "                              reconnect before it ends (default %s)\n"
             "      --http-threads N        HTTP worker threads (default %u)\n"
@@ -780,6 +802,7 @@ void llhls_config_usage(FILE *f, const char *argv0)
             "The config file has more keys; see docs/config.md.\n",
             argv0 ? argv0 : "llhls-origin", rtmp, http, d.data_dir, llhls_config_format_size(d.store_size, s, sizeof(s)),
             llhls_config_format_duration(d.segment_target_us, a, sizeof(a)), llhls_config_format_duration(d.part_target_us, b, sizeof(b)),
-            llhls_config_format_duration(d.window_us, e, sizeof(e)), llhls_config_format_duration((uint64_t)d.grace_ms * 1000, g, sizeof(g)),
+            llhls_config_format_duration((uint64_t)d.window_ms * 1000, e, sizeof(e)), d.record ? "true" : "false",
+            llhls_config_format_duration((uint64_t)d.grace_ms * 1000, g, sizeof(g)),
             d.http_threads, d.log_level >= 0 && d.log_level < 4 ? levels[d.log_level] : "info");
 }

@@ -31,7 +31,8 @@ typedef struct llhls_config {
     /* hls: */
     uint32_t segment_target_us;         /* hls.segment_duration, 2.0 s */
     uint32_t part_target_us;            /* hls.part_duration, 0.33334 s */
-    uint32_t window_us;                 /* hls.window, 60 s */
+    uint32_t window_ms;                 /* hls.window, 60 s, at most 24 h */
+    int record;                         /* hls.record, off: keep every segment, VOD once ended */
     uint32_t grace_ms;                  /* hls.reconnect_grace, 10 s */
     /* log: */
     int log_level;                      /* log.level, info */

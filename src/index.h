@@ -62,7 +62,8 @@ typedef struct llhls_stream_info {
     uint8_t state;               /* llhls_stream_state_t */
     uint32_t segment_target_us;  /* configured segment duration */
     uint32_t part_target_us;     /* PART-TARGET */
-    uint32_t window_us;          /* how much is listed in the playlist */
+    uint32_t window_ms;          /* how much the live playlist lists: up to 24 h */
+    uint8_t record;              /* every segment kept; a VOD playlist once ended */
     int64_t started_ms;          /* wall clock of the first publish */
     int64_t updated_ms;          /* wall clock of the last change of state */
     llhls_track_info_t tracks[LLHLS_TRACKS];

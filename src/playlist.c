@@ -26,21 +26,30 @@
 #define AUDIO_BANDWIDTH_FLOOR 128000u
 
 /* The segments of segs that the playlist lists: the newest ones whose total
- * duration fits the window, the in-progress one included. */
+ * duration fits the window, the in-progress one included; or, for a
+ * recording that ended, every segment stored. */
 typedef struct window {
     size_t first;
     size_t n;
     uint64_t total_us;
 } window_t;
 
+/* A recorded stream that ended is served as video on demand: the whole
+ * recording, no low-latency tags. */
+static int is_vod(const llhls_stream_info_t *st)
+{
+    return st->record && st->state == LLHLS_STREAM_ENDED;
+}
+
 static void find_window(const llhls_stream_info_t *st, const llhls_segment_t *segs, size_t nsegs, window_t *w)
 {
+    uint64_t window_us = is_vod(st) ? UINT64_MAX : (uint64_t)st->window_ms * 1000;
     w->first = nsegs;
     w->n = 0;
     w->total_us = 0;
     for (size_t i = nsegs; i > 0; i--) {
         uint64_t d = segs[i - 1].duration_us;
-        if (w->n > 0 && w->total_us + d > st->window_us)
+        if (w->n > 0 && w->total_us + d > window_us)
             break;
         w->total_us += d;
         w->first = i - 1;
@@ -151,6 +160,40 @@ static int put_segment(llhls_buf_t *out, const char *track, const llhls_segment_
     return r;
 }
 
+/* A recording that ended: a plain VOD playlist any HLS player reads.  Parts,
+ * hints, reports and server control only make sense while the playlist
+ * grows; each segment is served whole from the same URI as when live. */
+static int render_vod(llhls_buf_t *out, const llhls_media_playlist_t *pl, const llhls_segment_t *segs, size_t n,
+                      uint32_t td)
+{
+    const char *track = llhls_track_name(pl->track);
+    size_t first = 0;
+    while (first < n && !segs[first].complete)
+        first++;
+    int r = llhls_buf_printf(out, "#EXTM3U\n#EXT-X-VERSION:6\n");
+    if (r == 0 && pl->track == LLHLS_TRACK_AUDIO)
+        r = llhls_buf_printf(out, "#EXT-X-INDEPENDENT-SEGMENTS\n");
+    if (r == 0)
+        r = llhls_buf_printf(out,
+                             "#EXT-X-TARGETDURATION:%" PRIu32 "\n#EXT-X-PLAYLIST-TYPE:VOD\n"
+                             "#EXT-X-MEDIA-SEQUENCE:%" PRIu64 "\n",
+                             td, first < n ? segs[first].msn : 0);
+    if (r == 0 && first < n && segs[first].disc_seq != 0)
+        r = llhls_buf_printf(out, "#EXT-X-DISCONTINUITY-SEQUENCE:%" PRIu32 "\n", segs[first].disc_seq);
+    const llhls_segment_t *prev = NULL;
+    for (size_t i = first; r == 0 && i < n; i++) {
+        /* A segment a crash cut short before its last part has no EXTINF;
+         * its parts are all there is of it, and a VOD playlist lists none. */
+        if (!segs[i].complete)
+            continue;
+        r = put_segment(out, track, &segs[i], prev == NULL, prev == NULL, prev, 0);
+        prev = &segs[i];
+    }
+    if (r == 0)
+        r = llhls_buf_printf(out, "#EXT-X-ENDLIST\n");
+    return r;
+}
+
 int llhls_playlist_render_media(llhls_buf_t *out, const llhls_media_playlist_t *pl)
 {
     const llhls_stream_info_t *st = pl->stream;
@@ -160,6 +203,8 @@ int llhls_playlist_render_media(llhls_buf_t *out, const llhls_media_playlist_t *
     find_window(st, pl->segs, pl->nsegs, &w);
     const llhls_segment_t *segs = pl->segs + w.first;
     uint32_t td = target_duration_of(st, segs, w.n);
+    if (is_vod(st))
+        return render_vod(out, pl, segs, w.n, td);
 
     int r = put_header(out, pl, td, w.n ? &segs[0] : NULL);
 
@@ -167,7 +212,9 @@ int llhls_playlist_render_media(llhls_buf_t *out, const llhls_media_playlist_t *
      * at w.total_us. */
     size_t skipped = 0;
     uint64_t start = 0;
-    if (pl->skip != LLHLS_SKIP_NONE) {
+    /* With EXT-X-ENDLIST every delivery directive is ignored: the whole
+     * playlist, since a client may be seeing it for the last time. */
+    if (pl->skip != LLHLS_SKIP_NONE && !ended) {
         uint64_t until = (uint64_t)SKIP_TDS * td * US_PER_S;
         for (size_t i = 0; i + 1 < w.n && w.total_us - start > until; i++) {
             start += segs[i].duration_us;

@@ -31,9 +31,12 @@ typedef struct llhls_media_playlist {
 uint32_t llhls_playlist_target_duration(const llhls_stream_info_t *st, const llhls_segment_t *segs, size_t nsegs);
 
 /* Appends the media playlist to out.  Lists the newest segments that fit in
- * stream->window_us (always at least one), EXT-X-PART lines for those within
+ * stream->window_ms (always at least one), EXT-X-PART lines for those within
  * the last three target durations, one EXT-X-PRELOAD-HINT (unless ended),
- * and EXT-X-ENDLIST when the stream ended.  Returns 0 or a buf error. */
+ * and EXT-X-ENDLIST when the stream ended.  skip is ignored once ended.  A
+ * recording (stream->record) that ended is rendered as VOD instead: every
+ * complete segment given, EXT-X-PLAYLIST-TYPE:VOD and EXT-X-ENDLIST, and no
+ * part, hint, report, skip or server control.  Returns 0 or a buf error. */
 int llhls_playlist_render_media(llhls_buf_t *out, const llhls_media_playlist_t *pl);
 
 /* Appends the multivariant playlist.  bandwidth figures come from the track

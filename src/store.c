@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <lmdb.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,11 +19,14 @@
 #define TAG "store"
 
 #define SEGMENT_VERSION 1
-#define STREAM_VERSION 1
+/* Version 1 stored the window in microseconds; version 2 stores it in
+ * milliseconds and adds a flags byte (bit 0: recording). */
+#define STREAM_VERSION 2
+#define STREAM_VERSION_US 1
 #define SEGMENT_HEAD 32 /* fixed part of a segment record, before its part entries */
 #define PART_ENTRY 9    /* duration_us, size, independent */
 #define SEGMENT_MAX (SEGMENT_HEAD + PART_ENTRY * LLHLS_MAX_PARTS)
-#define STREAM_MAX (8 + LLHLS_NAME_MAX + 28 + LLHLS_TRACKS * (2 + LLHLS_CODEC_MAX + 32))
+#define STREAM_MAX (8 + LLHLS_NAME_MAX + 29 + LLHLS_TRACKS * (2 + LLHLS_CODEC_MAX + 32))
 
 /* name, NUL, track byte, then up to 12 bytes of big-endian numbers. */
 #define KEY_MAX (LLHLS_NAME_MAX + 2 + 12)
@@ -228,9 +232,10 @@ static size_t stream_encode(unsigned char *out, const llhls_stream_info_t *info)
     p = put_str(p, info->name, LLHLS_NAME_MAX);
     p = put_le(p, info->segment_target_us, 4);
     p = put_le(p, info->part_target_us, 4);
-    p = put_le(p, info->window_us, 4);
+    p = put_le(p, info->window_ms, 4);
     p = put_le(p, (uint64_t)info->started_ms, 8);
     p = put_le(p, (uint64_t)info->updated_ms, 8);
+    *p++ = info->record ? 1 : 0;
     for (int i = 0; i < LLHLS_TRACKS; i++) {
         const llhls_track_info_t *ti = &info->tracks[i];
         *p++ = ti->present;
@@ -251,17 +256,22 @@ static int stream_decode(const MDB_val *v, llhls_stream_info_t *info)
 {
     const unsigned char *p = v->mv_data, *end = p + v->mv_size;
     memset(info, 0, sizeof(*info));
-    if (v->mv_size < 2 || p[0] != STREAM_VERSION)
+    if (v->mv_size < 2 || (p[0] != STREAM_VERSION && p[0] != STREAM_VERSION_US))
         goto bad;
+    int version = p[0];
     info->state = p[1];
     p += 2;
-    if (get_str(&p, end, info->name, LLHLS_NAME_MAX) < 0 || end - p < 28)
+    if (get_str(&p, end, info->name, LLHLS_NAME_MAX) < 0 || end - p < (version == STREAM_VERSION ? 29 : 28))
         goto bad;
     info->segment_target_us = (uint32_t)get_le(&p, 4);
     info->part_target_us = (uint32_t)get_le(&p, 4);
-    info->window_us = (uint32_t)get_le(&p, 4);
+    uint32_t window = (uint32_t)get_le(&p, 4);
+    /* A record written before windows were counted in milliseconds. */
+    info->window_ms = version == STREAM_VERSION ? window : window / 1000;
     info->started_ms = (int64_t)get_le(&p, 8);
     info->updated_ms = (int64_t)get_le(&p, 8);
+    if (version == STREAM_VERSION)
+        info->record = *p++ & 1;
     for (int i = 0; i < LLHLS_TRACKS; i++) {
         llhls_track_info_t *ti = &info->tracks[i];
         if (p >= end)
@@ -342,6 +352,63 @@ int llhls_store_open(llhls_store_t **out, const char *dir, size_t map_size)
     s->map_size = ei.me_mapsize;
     if ((rc = open_dbs(s)) < 0)
         goto fail;
+    *out = s;
+    return 0;
+fail:
+    mdb_env_close(s->env);
+    free(s);
+    return rc;
+}
+
+int llhls_store_open_readonly(llhls_store_t **out, const char *dir)
+{
+    *out = NULL;
+    char path[4096];
+    struct stat sb;
+    /* LMDB would create a fresh data file in an empty directory; a reader
+     * must not, and must say the store is missing instead. */
+    if ((size_t)snprintf(path, sizeof(path), "%s/data.mdb", dir) >= sizeof(path))
+        return -LLHLS_EINVAL;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return -LLHLS_ENOTFOUND;
+    llhls_store_t *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return -LLHLS_ENOMEM;
+    int rc = mdb_env_create(&s->env);
+    if (rc != 0) {
+        free(s);
+        return lmdb_error(rc, "create environment");
+    }
+    MDB_txn *txn = NULL;
+    if ((rc = mdb_env_set_maxdbs(s->env, 8)) != 0) {
+        rc = lmdb_error(rc, "configure environment");
+        goto fail;
+    }
+    if ((rc = mdb_env_open(s->env, dir, MDB_RDONLY | MDB_NOTLS, 0644)) != 0) {
+        LLHLS_ERROR(TAG, "cannot open store in %s: %s", dir, mdb_strerror(rc));
+        rc = -LLHLS_ESTORE;
+        goto fail;
+    }
+    MDB_envinfo ei;
+    mdb_env_info(s->env, &ei);
+    s->map_size = ei.me_mapsize;
+    if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0) {
+        rc = lmdb_error(rc, "begin read");
+        goto fail;
+    }
+    /* A store no origin ever wrote to lacks the named databases. */
+    if ((rc = mdb_dbi_open(txn, NULL, 0, &s->main)) != 0 || (rc = mdb_dbi_open(txn, "streams", 0, &s->streams)) != 0 ||
+        (rc = mdb_dbi_open(txn, "segments", 0, &s->segments)) != 0 ||
+        (rc = mdb_dbi_open(txn, "parts", 0, &s->parts)) != 0 || (rc = mdb_dbi_open(txn, "inits", 0, &s->inits)) != 0 ||
+        (rc = mdb_dbi_open(txn, "meta", 0, &s->meta)) != 0) {
+        mdb_txn_abort(txn);
+        rc = rc == MDB_NOTFOUND ? -LLHLS_ENOTFOUND : lmdb_error(rc, "open databases");
+        goto fail;
+    }
+    if ((rc = mdb_txn_commit(txn)) != 0) {
+        rc = lmdb_error(rc, "commit");
+        goto fail;
+    }
     *out = s;
     return 0;
 fail:
@@ -870,6 +937,28 @@ int llhls_rtxn_get_last_segment(llhls_rtxn_t *r, const char *stream, int track, 
         rc = segment_decode(&dv, out);
     else
         rc = lmdb_error(rc, "last segment");
+    mdb_cursor_close(c);
+    return rc;
+}
+
+int llhls_rtxn_get_next_segment(llhls_rtxn_t *r, const char *stream, int track, uint64_t from_msn,
+                                llhls_segment_t *out)
+{
+    dbkey_t k;
+    if (key_make(&k, stream, track, from_msn, 8, 0, 0) < 0)
+        return -LLHLS_ENOTFOUND;
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(r->txn, r->store->segments, &c);
+    if (rc != 0)
+        return lmdb_error(rc, "cursor");
+    MDB_val kv = val_of(&k), dv;
+    rc = mdb_cursor_get(c, &kv, &dv, MDB_SET_RANGE);
+    if (rc == 0 && !has_prefix(&kv, k.b, k.prefix))
+        rc = MDB_NOTFOUND;
+    if (rc == 0)
+        rc = segment_decode(&dv, out);
+    else
+        rc = lmdb_error(rc, "next segment");
     mdb_cursor_close(c);
     return rc;
 }

@@ -17,6 +17,11 @@ typedef struct llhls_rtxn llhls_rtxn_t;
 /* Opens (creating if needed) the store in directory dir, which is created
  * too, with a map of map_size bytes.  Returns 0 or a negative error. */
 int llhls_store_open(llhls_store_t **out, const char *dir, size_t map_size);
+/* Opens an existing store read-only, beside a running origin (LMDB lets a
+ * reader process share the environment).  Nothing is created: returns 0,
+ * -LLHLS_ENOTFOUND when dir holds no store, or another negative error.
+ * Only the read functions below may be used on it. */
+int llhls_store_open_readonly(llhls_store_t **out, const char *dir);
 void llhls_store_close(llhls_store_t *s);
 
 /* ---- writing (one writer thread) ---- */
@@ -64,6 +69,11 @@ int llhls_rtxn_get_segments(llhls_rtxn_t *r, const char *stream, int track, uint
                             size_t *n);
 /* Reads the newest segment of a track.  Returns 0 or -LLHLS_ENOTFOUND. */
 int llhls_rtxn_get_last_segment(llhls_rtxn_t *r, const char *stream, int track, llhls_segment_t *out);
+/* Reads the oldest segment of a track with msn >= from_msn (the oldest of
+ * all with 0): one cursor seek, however many segments the track holds.
+ * Returns 0 or -LLHLS_ENOTFOUND. */
+int llhls_rtxn_get_next_segment(llhls_rtxn_t *r, const char *stream, int track, uint64_t from_msn,
+                                llhls_segment_t *out);
 /* Reads one segment record.  Returns 0 or -LLHLS_ENOTFOUND. */
 int llhls_rtxn_get_segment(llhls_rtxn_t *r, const char *stream, int track, uint64_t msn, llhls_segment_t *out);
 /* The bytes are valid until the read transaction ends (they point into the

@@ -85,7 +85,7 @@ static void assert_documented_defaults(const llhls_config_t *c)
     assert_true(c->store_size == 4 * GiB);
     assert_int_equal(c->segment_target_us, 2000000);
     assert_int_equal(c->part_target_us, 333340);
-    assert_int_equal(c->window_us, 60000000);
+    assert_int_equal(c->window_ms, 60000);
     assert_int_equal(c->grace_ms, 10000);
     assert_int_equal(c->log_level, LLHLS_LOG_INFO);
 }
@@ -158,7 +158,7 @@ static void test_config_yaml_overrides_only_given_keys(void **state)
     assert_true(c.store_size == 100000000ull);
     assert_int_equal(c.segment_target_us, 4000000);
     assert_int_equal(c.part_target_us, 500000);
-    assert_int_equal(c.window_us, 12500000);
+    assert_int_equal(c.window_ms, 12500);
     assert_int_equal(c.grace_ms, 0);
     assert_int_equal(c.log_level, LLHLS_LOG_DEBUG);
 }
@@ -383,7 +383,7 @@ static void test_config_args_each_flag(void **state)
     assert_true(c.store_size == 256 * MiB);
     assert_int_equal(c.segment_target_us, 6000000);
     assert_int_equal(c.part_target_us, 1000000);
-    assert_int_equal(c.window_us, 30000000);
+    assert_int_equal(c.window_ms, 30000);
     assert_int_equal(c.grace_ms, 2500);
     assert_int_equal(c.http_threads, 16);
     assert_int_equal(c.log_level, LLHLS_LOG_ERROR);
@@ -399,6 +399,49 @@ static void test_config_args_accept_equals_form(void **state)
     assert_string_equal(c.http_addr, "0.0.0.0");
     assert_int_equal(c.http_port, 9090);
     assert_int_equal(c.log_level, LLHLS_LOG_WARN);
+}
+
+static void test_config_window_takes_hours_up_to_a_day(void **state)
+{
+    llhls_config_t c;
+    /* Past the 71 minutes a count of microseconds in 32 bits could hold. */
+    if (load(&c, "hls:\n  window: 7200s\n") != 0)
+        fail_msg("%s", err);
+    assert_int_equal(c.window_ms, 7200000);
+    if (load(&c, "hls:\n  window: 86400\n") != 0)
+        fail_msg("%s", err);
+    assert_int_equal(c.window_ms, 86400000);
+    expect_yaml_error("hls:\n  window: 86401s\n",
+                      "test.yaml:2: hls.window: expected a duration from 0.6 s to 86400 s, got '86401s'");
+}
+
+static void test_config_record_defaults_off_and_reads_booleans(void **state)
+{
+    llhls_config_t c;
+    llhls_config_default(&c);
+    assert_int_equal(c.record, 0);
+    assert_int_equal(load(&c, "hls:\n  record: true\n"), 0);
+    assert_int_equal(c.record, 1);
+    assert_int_equal(load(&c, "hls:\n  record: yes\n"), 0);
+    assert_int_equal(c.record, 1);
+    assert_int_equal(load(&c, "hls:\n  record: false\n"), 0);
+    assert_int_equal(c.record, 0);
+    expect_yaml_error("hls:\n  record: sometimes\n",
+                      "test.yaml:2: hls.record: expected true or false, got 'sometimes'");
+    expect_yaml_error("hls:\n  record: 1\n", "test.yaml:2: hls.record: expected true or false, got '1'");
+}
+
+static void test_config_record_flag_bare_or_with_value(void **state)
+{
+    llhls_config_t c;
+    char *bare[] = {"llhls-origin", "--record"};
+    assert_int_equal(args(&c, ARGC(bare), bare), 0);
+    assert_int_equal(c.record, 1);
+    char *off[] = {"llhls-origin", "--record=false"};
+    assert_int_equal(args(&c, ARGC(off), off), 0);
+    assert_int_equal(c.record, 0);
+    char *bad[] = {"llhls-origin", "--record=maybe"};
+    expect_args_error(ARGC(bad), bad, "--record: expected true or false, got 'maybe'");
 }
 
 static void test_config_args_file_is_loaded_first_and_flags_override(void **state)
@@ -564,7 +607,9 @@ static void test_config_usage_lists_every_flag_with_default(void **state)
         "--store-size SIZE       largest size of the store (default 4GiB)",
         "--segment-duration S    segment target duration (default 2 s)",
         "--part-duration S       part target duration (default 0.33334 s)",
-        "--window S              playlist window (default 60 s)",
+        "--window S              playlist window, up to 24h (default 60 s)",
+        "--record[=BOOL]         keep every segment of a stream",
+        "(default false)",
         "reconnect before it ends (default 10 s)",
         "--http-threads N        HTTP worker threads (default 2)",
         "--log-level LEVEL       error, warn, info or debug (default info)",
@@ -698,6 +743,9 @@ int main(void)
         cmocka_unit_test(test_config_args_bad_file_is_reported),
         cmocka_unit_test(test_config_args_help_and_version_print_and_return_one),
         cmocka_unit_test(test_config_usage_lists_every_flag_with_default),
+        cmocka_unit_test(test_config_window_takes_hours_up_to_a_day),
+        cmocka_unit_test(test_config_record_defaults_off_and_reads_booleans),
+        cmocka_unit_test(test_config_record_flag_bare_or_with_value),
         cmocka_unit_test(test_config_parse_size_units),
         cmocka_unit_test(test_config_parse_duration_forms),
         cmocka_unit_test(test_config_parse_listen_forms),

@@ -36,7 +36,7 @@ static fixture_t *fixture_new(void)
     f->st.state = LLHLS_STREAM_LIVE;
     f->st.segment_target_us = 2000000;
     f->st.part_target_us = 500000;
-    f->st.window_us = 60000000;
+    f->st.window_ms = 60000;
     f->track = LLHLS_TRACK_VIDEO;
     return f;
 }
@@ -303,7 +303,7 @@ static void test_playlist_first_listed_discontinuity_is_in_the_sequence(void **s
 {
     (void)state;
     fixture_t *f = fixture_new();
-    f->st.window_us = 4000000;
+    f->st.window_ms = 4000;
     add_run(f, 30, 2, 0);
     llhls_segment_t *s = add_seg(f, 32, 4, 500000, 1);
     s->discontinuity = 1;
@@ -432,7 +432,7 @@ static void test_playlist_window_keeps_newest_segments(void **state)
 {
     (void)state;
     fixture_t *f = fixture_new();
-    f->st.window_us = 12000000;
+    f->st.window_ms = 12000;
     /* 0.5 s open + five 2 s segments fit in 12 s; a sixth would not. */
     add_run(f, 100, 20, 1);
     const char *t = render(f);
@@ -449,7 +449,7 @@ static void test_playlist_window_lists_at_least_one_segment(void **state)
 {
     (void)state;
     fixture_t *f = fixture_new();
-    f->st.window_us = 1000000;
+    f->st.window_ms = 1000;
     add_run(f, 7, 3, 0);
     const char *t = render(f);
     assert_true(find_line(t, "#EXT-X-MEDIA-SEQUENCE:9") > 0);
@@ -677,7 +677,7 @@ static void test_playlist_target_duration_ignores_segments_out_of_window(void **
 {
     (void)state;
     fixture_t *f = fixture_new();
-    f->st.window_us = 6000000;
+    f->st.window_ms = 6000;
     add_seg(f, 0, 1, 7000000, 1);
     add_run(f, 1, 3, 0);
     assert_int_equal(llhls_playlist_target_duration(&f->st, f->segs, f->n), 2);
@@ -707,6 +707,213 @@ static void test_playlist_render_fails_past_buffer_cap(void **state)
     assert_int_equal(llhls_playlist_render_media(&b, &pl), -LLHLS_ETOOBIG);
     assert_true(b.len <= 300);
     llhls_buf_free(&b);
+    fixture_free(f);
+}
+
+/* ---- long windows and recordings ---- */
+
+/* A 2-hour window of 2 s segments cut into six parts of 0.33334 s, as the
+ * default configuration makes them.  Measured here (video track, one
+ * rendition report):
+ *   full playlist         296332 bytes, 3600 segments
+ *   _HLS_skip=YES delta      1658 bytes, 3594 segments skipped (v2: 1690)
+ * so a player that reloads every part target fetches 0.56 % of the text. */
+#define LONG_SEGS 3600
+
+static void fill_two_hours(llhls_stream_info_t *st, llhls_segment_t *segs)
+{
+    memset(st, 0, sizeof(*st));
+    snprintf(st->name, sizeof(st->name), "live/long");
+    st->state = LLHLS_STREAM_LIVE;
+    st->segment_target_us = 2000000;
+    st->part_target_us = 333340;
+    st->window_ms = 2 * 3600 * 1000;
+    int64_t pdt = PDT0;
+    for (size_t i = 0; i < LONG_SEGS + 1; i++) {
+        llhls_segment_t *s = &segs[i];
+        memset(s, 0, sizeof(*s));
+        s->msn = 5000 + i;
+        s->pdt_ms = pdt;
+        s->init_id = 1;
+        /* The newest one is open: two parts so far. */
+        s->complete = i < LONG_SEGS;
+        s->nparts = s->complete ? 6 : 2;
+        for (uint32_t k = 0; k < s->nparts; k++) {
+            s->parts[k].duration_us = k == 5 ? 333330 : 333334;
+            s->parts[k].size = 60000;
+            s->parts[k].independent = k == 0;
+            s->duration_us += s->parts[k].duration_us;
+        }
+        pdt += s->duration_us / 1000;
+    }
+}
+
+static char *render_long(llhls_stream_info_t *st, llhls_segment_t *segs, int skip, size_t *len)
+{
+    llhls_rendition_report_t rep = {.uri = "audio.m3u8", .pos = {.has_parts = 1, .last_msn = 8600, .last_part = 1}};
+    llhls_media_playlist_t pl = {.stream = st, .track = LLHLS_TRACK_VIDEO, .segs = segs, .nsegs = LONG_SEGS + 1,
+                                 .reports = &rep, .nreports = 1, .skip = skip};
+    llhls_buf_t b;
+    llhls_buf_init(&b, 0);
+    assert_int_equal(llhls_playlist_render_media(&b, &pl), 0);
+    *len = b.len;
+    assert_int_equal(llhls_buf_append(&b, "", 1), 0);
+    size_t n;
+    return (char *)llhls_buf_steal(&b, &n);
+}
+
+static void test_playlist_two_hour_window_delta_is_small(void **state)
+{
+    (void)state;
+    llhls_stream_info_t st;
+    llhls_segment_t *segs = calloc(LONG_SEGS + 1, sizeof(*segs));
+    assert_non_null(segs);
+    fill_two_hours(&st, segs);
+    size_t full_len, delta_len, v2_len;
+    char *full = render_long(&st, segs, LLHLS_SKIP_NONE, &full_len);
+    char *delta = render_long(&st, segs, LLHLS_SKIP_YES, &delta_len);
+    char *v2 = render_long(&st, segs, LLHLS_SKIP_V2, &v2_len);
+    print_message("2-hour window: full playlist %zu bytes, _HLS_skip=YES delta %zu bytes, v2 delta %zu bytes\n",
+                  full_len, delta_len, v2_len);
+
+    /* The window is 7200 s: the open segment's 0.67 s pushes the oldest
+     * complete one out, so 3599 complete segments and the open one. */
+    assert_true(find_line(full, "#EXT-X-MEDIA-SEQUENCE:5001") > 0);
+    assert_int_equal(count_prefix(full, "#EXTINF:"), LONG_SEGS - 1);
+    assert_int_equal(count_prefix(full, "#EXT-X-PROGRAM-DATE-TIME:"), LONG_SEGS);
+    /* Parts only within the last three target durations (6 s of a playlist
+     * that ends 0.67 s into the open segment): the segments starting after
+     * 7194.67 s from its start, i.e. the last two complete ones and the
+     * open one. */
+    assert_int_equal(count_prefix(full, "#EXT-X-PART:"), 2 * 6 + 2);
+    assert_true(find_line(full, "#EXT-X-PART:DURATION=0.33333,URI=\"video/8598.0.m4s\",INDEPENDENT=YES") > 0);
+    assert_int_equal(find_line(full, "#EXT-X-PART:DURATION=0.33333,URI=\"video/8597.0.m4s\",INDEPENDENT=YES"), -1);
+    assert_true(find_line(full, "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,CAN-SKIP-UNTIL=12.0,"
+                                "CAN-SKIP-DATERANGES=YES,PART-HOLD-BACK=1.001,HOLD-BACK=6.0") > 0);
+
+    /* The delta keeps what starts within CAN-SKIP-UNTIL (12 s) of the end:
+     * the open segment and the five complete ones before it. */
+    assert_int_equal(count_prefix(delta, "#EXT-X-SKIP:"), 1);
+    assert_true(find_line(delta, "#EXT-X-SKIP:SKIPPED-SEGMENTS=3594") > 0);
+    assert_true(find_line(delta, "#EXT-X-MEDIA-SEQUENCE:5001") > 0);
+    assert_int_equal(count_prefix(delta, "#EXTINF:"), LONG_SEGS - 1 - 3594);
+    assert_int_equal(find_line(delta, "video/8594.m4s"), -1);
+    assert_true(find_line(delta, "video/8595.m4s") > 0);
+    assert_int_equal(count_prefix(delta, "#EXT-X-PART:"), 2 * 6 + 2);
+    assert_true(find_line(delta, "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"video/8600.2.m4s\"") > 0);
+    assert_true(find_line(v2, "#EXT-X-SKIP:SKIPPED-SEGMENTS=3594,RECENTLY-REMOVED-DATERANGES=\"\"") > 0);
+
+    /* The numbers in the comment above. */
+    assert_int_equal(full_len, 296332);
+    assert_int_equal(delta_len, 1658);
+    assert_true(delta_len * 100 < full_len);
+    free(full);
+    free(delta);
+    free(v2);
+    free(segs);
+}
+
+static void test_playlist_recording_live_lists_only_the_window(void **state)
+{
+    (void)state;
+    fixture_t *f = fixture_new();
+    f->st.record = 1;
+    f->st.window_ms = 6000;
+    add_run(f, 0, 10, 1);
+    const char *t = render(f);
+    assert_true(find_line(t, "#EXT-X-MEDIA-SEQUENCE:8") > 0);
+    assert_int_equal(count_prefix(t, "#EXTINF:"), 2);
+    assert_int_equal(count_prefix(t, "#EXT-X-PLAYLIST-TYPE"), 0);
+    assert_int_equal(count_prefix(t, "#EXT-X-PRELOAD-HINT:"), 1);
+    fixture_free(f);
+}
+
+static void test_playlist_recording_ended_is_vod_of_every_segment(void **state)
+{
+    (void)state;
+    fixture_t *f = fixture_new();
+    f->st.record = 1;
+    f->st.state = LLHLS_STREAM_ENDED;
+    f->st.window_ms = 6000;
+    add_run(f, 0, 2, 0);
+    llhls_segment_t *s = add_seg(f, 2, 2, 500000, 1);
+    s->discontinuity = 1;
+    s->disc_seq = 1;
+    s->init_id = 2;
+    f->skip = LLHLS_SKIP_YES; /* ignored: there is an ENDLIST */
+    const char *want = "#EXTM3U\n"
+                       "#EXT-X-VERSION:6\n"
+                       "#EXT-X-TARGETDURATION:2\n"
+                       "#EXT-X-PLAYLIST-TYPE:VOD\n"
+                       "#EXT-X-MEDIA-SEQUENCE:0\n"
+                       "#EXT-X-MAP:URI=\"video/init-1.mp4\"\n"
+                       "#EXT-X-PROGRAM-DATE-TIME:2026-11-23T19:36:34.123Z\n"
+                       "#EXTINF:2.00000,\n"
+                       "video/0.m4s\n"
+                       "#EXT-X-PROGRAM-DATE-TIME:2026-11-23T19:36:36.123Z\n"
+                       "#EXTINF:2.00000,\n"
+                       "video/1.m4s\n"
+                       "#EXT-X-DISCONTINUITY\n"
+                       "#EXT-X-MAP:URI=\"video/init-2.mp4\"\n"
+                       "#EXT-X-PROGRAM-DATE-TIME:2026-11-23T19:36:38.123Z\n"
+                       "#EXTINF:1.00000,\n"
+                       "video/2.m4s\n"
+                       "#EXT-X-ENDLIST\n";
+    assert_string_equal(render(f), want);
+    fixture_free(f);
+}
+
+static void test_playlist_recording_ended_lists_hours_past_the_window(void **state)
+{
+    (void)state;
+    llhls_stream_info_t st;
+    llhls_segment_t *segs = calloc(LONG_SEGS + 1, sizeof(*segs));
+    assert_non_null(segs);
+    fill_two_hours(&st, segs);
+    segs[LONG_SEGS].complete = 1; /* finished when the publisher left */
+    st.window_ms = 60000;
+    st.record = 1;
+    st.state = LLHLS_STREAM_ENDED;
+    size_t len;
+    char *t = render_long(&st, segs, LLHLS_SKIP_NONE, &len);
+    assert_true(find_line(t, "#EXT-X-MEDIA-SEQUENCE:5000") > 0);
+    assert_int_equal(count_prefix(t, "#EXTINF:"), LONG_SEGS + 1);
+    assert_int_equal(count_prefix(t, "#EXT-X-MAP:"), 1);
+    assert_int_equal(count_prefix(t, "#EXT-X-PART"), 0);
+    assert_int_equal(count_prefix(t, "#EXT-X-PRELOAD-HINT"), 0);
+    assert_int_equal(count_prefix(t, "#EXT-X-SERVER-CONTROL"), 0);
+    assert_int_equal(count_prefix(t, "#EXT-X-RENDITION-REPORT"), 0);
+    char line[64];
+    assert_string_equal(last_line(t, line, sizeof(line)), "#EXT-X-ENDLIST");
+    assert_int_equal(llhls_playlist_target_duration(&st, segs, LONG_SEGS + 1), 2);
+    free(t);
+    free(segs);
+}
+
+static void test_playlist_recording_ended_skips_segment_cut_short(void **state)
+{
+    (void)state;
+    fixture_t *f = fixture_new();
+    f->st.record = 1;
+    f->st.state = LLHLS_STREAM_ENDED;
+    add_run(f, 0, 2, 2); /* the last one never completed */
+    const char *t = render(f);
+    assert_int_equal(count_prefix(t, "#EXTINF:"), 2);
+    assert_int_equal(find_line(t, "video/2.m4s"), -1);
+    assert_int_equal(count_prefix(t, "#EXT-X-PART"), 0);
+    fixture_free(f);
+}
+
+static void test_playlist_ended_ignores_skip(void **state)
+{
+    (void)state;
+    fixture_t *f = fixture_new();
+    f->st.state = LLHLS_STREAM_ENDED;
+    add_run(f, 100, 20, 0);
+    f->skip = LLHLS_SKIP_YES;
+    const char *t = render(f);
+    assert_int_equal(count_prefix(t, "#EXT-X-SKIP"), 0);
+    assert_int_equal(count_prefix(t, "#EXTINF:"), 20);
     fixture_free(f);
 }
 
@@ -887,6 +1094,12 @@ int main(void)
         cmocka_unit_test(test_playlist_target_duration_ignores_segments_out_of_window),
         cmocka_unit_test(test_playlist_no_segments_yet),
         cmocka_unit_test(test_playlist_render_fails_past_buffer_cap),
+        cmocka_unit_test(test_playlist_two_hour_window_delta_is_small),
+        cmocka_unit_test(test_playlist_recording_live_lists_only_the_window),
+        cmocka_unit_test(test_playlist_recording_ended_is_vod_of_every_segment),
+        cmocka_unit_test(test_playlist_recording_ended_lists_hours_past_the_window),
+        cmocka_unit_test(test_playlist_recording_ended_skips_segment_cut_short),
+        cmocka_unit_test(test_playlist_ended_ignores_skip),
         cmocka_unit_test(test_multivariant_video_and_audio),
         cmocka_unit_test(test_multivariant_audio_only),
         cmocka_unit_test(test_multivariant_video_only),

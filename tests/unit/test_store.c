@@ -9,6 +9,11 @@
 #include "error.h"
 #include "store.h"
 
+#include <lmdb.h>
+
+#include "metrics.h"
+#include "track.h"
+
 #define _XOPEN_SOURCE_EXTENDED 1
 #include <fcntl.h>
 #include <ftw.h>
@@ -186,7 +191,7 @@ static void sample_info(llhls_stream_info_t *info, const char *name, uint32_t vi
     info->state = LLHLS_STREAM_LIVE;
     info->segment_target_us = 2000000;
     info->part_target_us = 333334;
-    info->window_us = 60000000;
+    info->window_ms = 60000;
     info->started_ms = 1700000000123;
     info->updated_ms = -5;
     llhls_track_info_t *v = &info->tracks[LLHLS_TRACK_VIDEO];
@@ -737,6 +742,199 @@ static void test_store_readers_see_whole_parts_while_one_thread_writes(void **st
     assert_true(rc.reads > 0);
 }
 
+static void test_store_keeps_a_day_long_window_and_the_record_flag(void **state)
+{
+    fixture_t *f = *state;
+    llhls_store_t *s = open_store(f, 16 << 20);
+    llhls_stream_info_t info, got;
+    sample_info(&info, "live/day", 1);
+    info.window_ms = 24u * 3600 * 1000; /* past what 32 bits of microseconds hold */
+    info.record = 1;
+    assert_int_equal(llhls_store_write(s, write_stream, &info), 0);
+    llhls_rtxn_t *r;
+    assert_int_equal(llhls_store_read_begin(s, &r), 0);
+    assert_int_equal(llhls_rtxn_get_stream(r, "live/day", &got), 0);
+    llhls_store_read_end(r);
+    assert_int_equal(got.window_ms, 86400000);
+    assert_int_equal(got.record, 1);
+    assert_memory_equal(&got, &info, sizeof(info));
+}
+
+/* A stream record of version 1, as stores written before windows were kept
+ * in milliseconds hold them: the window was in microseconds. */
+static void test_store_reads_version_1_stream_record_window_in_microseconds(void **state)
+{
+    fixture_t *f = *state;
+    open_store(f, 16 << 20);
+    llhls_store_close(f->store);
+    f->store = NULL;
+    unsigned char rec[256], *p = rec;
+    *p++ = 1; /* version */
+    *p++ = LLHLS_STREAM_ENDED;
+    *p++ = 6;
+    memcpy(p, "live/o", 6), p += 6;
+    const uint32_t u32[] = {2000000, 333334, 60000000};
+    for (int i = 0; i < 3; i++)
+        for (int b = 0; b < 4; b++)
+            *p++ = (unsigned char)(u32[i] >> (8 * b));
+    memset(p, 0, 16), p += 16; /* started, updated */
+    for (int t = 0; t < LLHLS_TRACKS; t++) {
+        *p++ = 0; /* absent */
+        *p++ = 0; /* empty codec */
+        memset(p, 0, 32), p += 32;
+    }
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+    assert_int_equal(mdb_env_open(env, f->path, 0, 0644), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "streams", 0, &dbi), 0);
+    MDB_val k = {6, "live/o"}, v = {(size_t)(p - rec), rec};
+    assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+
+    llhls_store_t *s = open_store(f, 16 << 20);
+    llhls_stream_info_t got;
+    llhls_rtxn_t *r;
+    assert_int_equal(llhls_store_read_begin(s, &r), 0);
+    assert_int_equal(llhls_rtxn_get_stream(r, "live/o", &got), 0);
+    llhls_store_read_end(r);
+    assert_int_equal(got.window_ms, 60000);
+    assert_int_equal(got.record, 0);
+    assert_int_equal(got.state, LLHLS_STREAM_ENDED);
+    assert_int_equal(got.part_target_us, 333334);
+}
+
+static void test_store_next_segment_seeks_past_gaps(void **state)
+{
+    fixture_t *f = *state;
+    llhls_store_t *s = open_store(f, 16 << 20);
+    put_segment4(s, "live/a", LLHLS_TRACK_AUDIO, 3, 1);
+    put_segment4(s, "live/a", LLHLS_TRACK_AUDIO, 7, 1);
+    put_segment4(s, "live/a", LLHLS_TRACK_VIDEO, 1, 1);
+    put_segment4(s, "live/ab", LLHLS_TRACK_AUDIO, 9, 1);
+    llhls_rtxn_t *r;
+    llhls_segment_t *seg = malloc(sizeof(*seg));
+    assert_int_equal(llhls_store_read_begin(s, &r), 0);
+    assert_int_equal(llhls_rtxn_get_next_segment(r, "live/a", LLHLS_TRACK_AUDIO, 0, seg), 0);
+    assert_int_equal(seg->msn, 3);
+    assert_int_equal(llhls_rtxn_get_next_segment(r, "live/a", LLHLS_TRACK_AUDIO, 4, seg), 0);
+    assert_int_equal(seg->msn, 7);
+    assert_int_equal(seg->nparts, 4);
+    /* Neither the next track nor a stream whose name extends this one. */
+    assert_int_equal(llhls_rtxn_get_next_segment(r, "live/a", LLHLS_TRACK_AUDIO, 8, seg), -LLHLS_ENOTFOUND);
+    assert_int_equal(llhls_rtxn_get_next_segment(r, "live/a", LLHLS_TRACK_VIDEO, 2, seg), -LLHLS_ENOTFOUND);
+    assert_int_equal(llhls_rtxn_get_next_segment(r, "live/none", LLHLS_TRACK_VIDEO, 0, seg), -LLHLS_ENOTFOUND);
+    llhls_store_read_end(r);
+    free(seg);
+}
+
+static void test_store_opens_read_only_beside_the_writer(void **state)
+{
+    fixture_t *f = *state;
+    llhls_store_t *ro;
+    /* Nothing there: no store is created. */
+    assert_int_equal(llhls_store_open_readonly(&ro, f->path), -LLHLS_ENOTFOUND);
+    assert_int_equal(access(f->path, F_OK), -1);
+
+    llhls_store_t *s = open_store(f, 16 << 20);
+    llhls_stream_info_t info, got;
+    sample_info(&info, "live/r", 1);
+    assert_int_equal(llhls_store_write(s, write_stream, &info), 0);
+    assert_int_equal(put_part(s, "live/r", LLHLS_TRACK_VIDEO, 2, 0, 5000, 1), 0);
+    assert_int_equal(llhls_store_open_readonly(&ro, f->path), 0);
+    /* The writer goes on while the reader is open, and the reader sees it. */
+    assert_int_equal(put_part(s, "live/r", LLHLS_TRACK_VIDEO, 3, 0, 6000, 1), 0);
+    llhls_rtxn_t *r;
+    assert_int_equal(llhls_store_read_begin(ro, &r), 0);
+    assert_int_equal(llhls_rtxn_get_stream(r, "live/r", &got), 0);
+    assert_memory_equal(&got, &info, sizeof(info));
+    const void *b;
+    size_t len;
+    assert_int_equal(llhls_rtxn_get_part(r, "live/r", LLHLS_TRACK_VIDEO, 3, 0, &b, &len), 0);
+    assert_true(check_bytes(b, len, 6000, 3, 0));
+    llhls_store_read_end(r);
+    llhls_store_close(ro);
+}
+
+/* The packager's trim, through the store: a window of 4500 one-second
+ * segments is more than any fixed list of 4096 start times could follow, and
+ * the oldest must still go once they fall 3 target durations behind it. */
+static void test_store_track_trims_a_window_longer_than_4096_segments(void **state)
+{
+    fixture_t *f = *state;
+    llhls_store_t *s = open_store(f, 64 << 20);
+    llhls_metrics_t metrics;
+    memset(&metrics, 0, sizeof(metrics));
+    llhls_track_env_t env = {.store = s, .metrics = &metrics, .part_target_us = 250000,
+                             .segment_target_us = 1000000, .retain_ms = 4500 * 1000 + 3000};
+    llhls_stream_info_t info;
+    sample_info(&info, "live/long", 1);
+    info.window_ms = 4500 * 1000;
+    llhls_track_out_t *t = malloc(sizeof(*t));
+    llhls_track_init(t, &env, &info, LLHLS_TRACK_VIDEO, 0, 0, 1);
+    const uint64_t total = 6000;
+    for (uint64_t msn = 0; msn < total; msn++) {
+        make_segment(&t->seg, msn, 1, 100, 1);
+        t->seg.pdt_ms = 1700000000000 + (int64_t)msn * 1000;
+        t->seg.parts[0].duration_us = 1000000;
+        t->seg.duration_us = 1000000;
+        assert_int_equal(put_part(s, "live/long", LLHLS_TRACK_VIDEO, msn, 0, 100, 1), 0);
+        t->seg_open = 1;
+        assert_int_equal(llhls_track_finish(t), 0);
+    }
+    llhls_track_free(t);
+    free(t);
+    llhls_rtxn_t *r;
+    llhls_segment_t *seg = malloc(sizeof(*seg));
+    assert_int_equal(llhls_store_read_begin(s, &r), 0);
+    assert_int_equal(llhls_rtxn_get_next_segment(r, "live/long", LLHLS_TRACK_VIDEO, 0, seg), 0);
+    /* The newest starts at 5999 s; the limit is 5999 - 4503 = 1496 s, and a
+     * segment goes once it ended by then: 0..1495 are gone.  A fixed list
+     * of the newest 4096 start times would reach back to 1904 s only, and
+     * nothing would ever be trimmed. */
+    assert_int_equal(seg->msn, 1496);
+    llhls_store_read_end(r);
+    free(seg);
+}
+
+/* A recording stream keeps everything, whatever the window. */
+static void test_store_track_keeps_every_segment_of_a_recording(void **state)
+{
+    fixture_t *f = *state;
+    llhls_store_t *s = open_store(f, 16 << 20);
+    llhls_metrics_t metrics;
+    memset(&metrics, 0, sizeof(metrics));
+    llhls_track_env_t env = {.store = s, .metrics = &metrics, .part_target_us = 250000,
+                             .segment_target_us = 1000000, .retain_ms = 3000 + 3000};
+    llhls_stream_info_t info;
+    sample_info(&info, "live/rec", 1);
+    info.window_ms = 3000;
+    info.record = 1;
+    llhls_track_out_t *t = malloc(sizeof(*t));
+    llhls_track_init(t, &env, &info, LLHLS_TRACK_AUDIO, 0, 0, 1);
+    for (uint64_t msn = 0; msn < 50; msn++) {
+        make_segment(&t->seg, msn, 1, 100, 1);
+        t->seg.pdt_ms = 1700000000000 + (int64_t)msn * 1000;
+        t->seg.duration_us = 1000000;
+        assert_int_equal(put_part(s, "live/rec", LLHLS_TRACK_AUDIO, msn, 0, 100, 1), 0);
+        t->seg_open = 1;
+        assert_int_equal(llhls_track_finish(t), 0);
+    }
+    llhls_track_free(t);
+    free(t);
+    llhls_rtxn_t *r;
+    llhls_segment_t *seg = malloc(sizeof(*seg));
+    assert_int_equal(llhls_store_read_begin(s, &r), 0);
+    assert_int_equal(llhls_rtxn_get_next_segment(r, "live/rec", LLHLS_TRACK_AUDIO, 0, seg), 0);
+    assert_int_equal(seg->msn, 0);
+    llhls_store_read_end(r);
+    free(seg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -753,6 +951,13 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_store_keeps_everything_committed_across_a_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_readers_see_whole_parts_while_one_thread_writes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_keeps_a_day_long_window_and_the_record_flag, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_reads_version_1_stream_record_window_in_microseconds, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_store_next_segment_seeks_past_gaps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_opens_read_only_beside_the_writer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_track_trims_a_window_longer_than_4096_segments, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_track_keeps_every_segment_of_a_recording, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
