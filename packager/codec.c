@@ -259,32 +259,55 @@ int llhls_avc_parse_config(const uint8_t *avcc, size_t len, llhls_avc_config_t *
     return 0;
 }
 
-int llhls_avc_check_frame(const uint8_t *data, size_t len, uint8_t nal_length_size, int *idr, const char **why)
+int llhls_nal_walk_start(llhls_nal_walk_t *w, const uint8_t *data, size_t len, uint8_t length_size, const char **why)
 {
-    size_t off = 0;
-    int found = 0;
-
-    if (idr)
-        *idr = 0;
-    if (nal_length_size != 1 && nal_length_size != 2 && nal_length_size != 4)
+    if (length_size != 1 && length_size != 2 && length_size != 4)
         return fail(why, -LLHLS_EINVAL, "The NAL length size is not 1, 2 or 4.");
     if (!data || len == 0)
         return fail(why, -LLHLS_EINVAL, "The video frame holds no NAL unit.");
-    while (off < len) {
-        if (len - off < nal_length_size)
-            return fail(why, -LLHLS_EINVAL, "The video frame ends inside a NAL unit length.");
-        size_t n = 0;
-        for (unsigned i = 0; i < nal_length_size; i++)
-            n = n << 8 | data[off + i];
-        off += nal_length_size;
-        if (n == 0)
-            return fail(why, -LLHLS_EINVAL, "The video frame holds a zero-length NAL unit.");
-        if (n > len - off)
-            return fail(why, -LLHLS_EINVAL, "A NAL unit length runs past the end of the video frame.");
-        if ((data[off] & 0x1f) == 5)
+    w->data = data;
+    w->len = len;
+    w->off = 0;
+    w->length_size = length_size;
+    return 0;
+}
+
+int llhls_nal_walk_next(llhls_nal_walk_t *w, const uint8_t **nal, size_t *n, const char **why)
+{
+    if (w->off >= w->len)
+        return 0;
+    if (w->len - w->off < w->length_size)
+        return fail(why, -LLHLS_EINVAL, "The video frame ends inside a NAL unit length.");
+    size_t size = 0;
+    for (unsigned i = 0; i < w->length_size; i++)
+        size = size << 8 | w->data[w->off + i];
+    w->off += w->length_size;
+    if (size == 0)
+        return fail(why, -LLHLS_EINVAL, "The video frame holds a zero-length NAL unit.");
+    if (size > w->len - w->off)
+        return fail(why, -LLHLS_EINVAL, "A NAL unit length runs past the end of the video frame.");
+    *nal = w->data + w->off;
+    *n = size;
+    w->off += size;
+    return 1;
+}
+
+int llhls_avc_check_frame(const uint8_t *data, size_t len, uint8_t nal_length_size, int *idr, const char **why)
+{
+    llhls_nal_walk_t w;
+    const uint8_t *nal;
+    size_t n;
+    int found = 0, r;
+
+    if (idr)
+        *idr = 0;
+    if ((r = llhls_nal_walk_start(&w, data, len, nal_length_size, why)) != 0)
+        return r;
+    while ((r = llhls_nal_walk_next(&w, &nal, &n, why)) == 1)
+        if ((nal[0] & 0x1f) == 5)
             found = 1;
-        off += n;
-    }
+    if (r < 0)
+        return r;
     if (idr)
         *idr = found;
     return 0;

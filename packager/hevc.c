@@ -7,6 +7,7 @@
 #include "hevc.h"
 
 #include "bits.h"
+#include "codec.h"
 #include "error.h"
 
 #include <stdio.h>
@@ -369,33 +370,24 @@ int llhls_hevc_parse_config(const uint8_t *hvcc, size_t len, llhls_hevc_config_t
 
 int llhls_hevc_check_frame(const uint8_t *data, size_t len, uint8_t nal_length_size, int *irap, const char **why)
 {
-    size_t off = 0;
-    int found = 0;
+    llhls_nal_walk_t w;
+    const uint8_t *nal;
+    size_t n;
+    int found = 0, r;
 
     if (irap)
         *irap = 0;
-    if (nal_length_size != 1 && nal_length_size != 2 && nal_length_size != 4)
-        return fail(why, -LLHLS_EINVAL, "The NAL length size is not 1, 2 or 4.");
-    if (!data || len == 0)
-        return fail(why, -LLHLS_EINVAL, "The video frame holds no NAL unit.");
-    while (off < len) {
-        if (len - off < nal_length_size)
-            return fail(why, -LLHLS_EINVAL, "The video frame ends inside a NAL unit length.");
-        size_t n = 0;
-        for (unsigned i = 0; i < nal_length_size; i++)
-            n = n << 8 | data[off + i];
-        off += nal_length_size;
-        if (n == 0)
-            return fail(why, -LLHLS_EINVAL, "The video frame holds a zero-length NAL unit.");
-        if (n > len - off)
-            return fail(why, -LLHLS_EINVAL, "A NAL unit length runs past the end of the video frame.");
+    if ((r = llhls_nal_walk_start(&w, data, len, nal_length_size, why)) != 0)
+        return r;
+    while ((r = llhls_nal_walk_next(&w, &nal, &n, why)) == 1) {
         if (n < 2)
             return fail(why, -LLHLS_EINVAL, "The video frame holds an HEVC NAL unit shorter than its 2-byte header.");
-        unsigned type = (data[off] >> 1) & 0x3f;
+        unsigned type = (nal[0] >> 1) & 0x3f;
         if (type >= 16 && type <= 21)
             found = 1;
-        off += n;
     }
+    if (r < 0)
+        return r;
     if (irap)
         *irap = found;
     return 0;
