@@ -33,31 +33,30 @@ int llhls_hold_too_far(const llhls_shape_copy_t *c, const llhls_cache_key_t *k, 
     return 1;
 }
 
-uint32_t llhls_hold_limit_ms(llhls_edge_t *e, const char *path, size_t path_len, uint32_t *td)
+uint32_t llhls_hold_limit_ms(llhls_edge_t *e, const char *path, size_t path_len, const llhls_shape_copy_t *known,
+                             uint32_t *td)
 {
-    /* A part's playlist is its folder's name: /live/a/video/41.2.m4s is
-     * listed in /live/a/video.m3u8. */
-    char playlist[LLHLS_CACHE_KEY_MAX];
-    if (path_len > 5 && memcmp(path + path_len - 5, ".m3u8", 5) == 0) {
-        if (path_len >= sizeof(playlist))
+    llhls_shape_copy_t c;
+    if (known == NULL) {
+        /* A part's playlist is its folder's name: /live/a/video/41.2.m4s is
+         * listed in /live/a/video.m3u8. */
+        char playlist[LLHLS_CACHE_KEY_MAX];
+        if (path_len <= 4 || memcmp(path + path_len - 4, ".m4s", 4) != 0)
             return 0;
-        memcpy(playlist, path, path_len);
-    } else if (path_len > 4 && memcmp(path + path_len - 4, ".m4s", 4) == 0) {
         const char *slash = memrchr(path, '/', path_len);
         size_t dir = slash ? (size_t)(slash - path) : 0;
         if (dir == 0 || dir + 5 >= sizeof(playlist))
             return 0;
         memcpy(playlist, path, dir);
         memcpy(playlist + dir, ".m3u8", 5);
-        path_len = dir + 5;
-    } else {
-        return 0;
+        if (llhls_shapes_get(e->shapes, playlist, dir + 5, &c) != 0)
+            return 0;
+        known = &c;
     }
-    llhls_shape_copy_t c;
-    if (llhls_shapes_get(e->shapes, playlist, path_len, &c) != 0 || c.shape.target_duration_s == 0)
+    if (known->shape.target_duration_s == 0)
         return 0;
-    *td = c.shape.target_duration_s;
-    return 3000 * c.shape.target_duration_s;
+    *td = known->shape.target_duration_s;
+    return 3000 * known->shape.target_duration_s;
 }
 
 h2o_timeout_t *llhls_hold_timeout(llhls_worker_t *w, uint32_t ms)

@@ -16,9 +16,11 @@ int llhls_hold_too_far(const llhls_shape_copy_t *c, const llhls_cache_key_t *k, 
 
 /* How long a blocking request for path (a playlist with directives, or a
  * part) may be held: three target durations of its playlist, or 0 when the
- * edge knows none (the origin's own limit then applies).  *td gets the
- * target duration. */
-uint32_t llhls_hold_limit_ms(llhls_edge_t *e, const char *path, size_t path_len, uint32_t *td);
+ * edge knows none (the origin's own limit then applies).  known is what the
+ * caller already has of path's own playlist, or NULL: a part's playlist is
+ * then looked up.  *td gets the target duration. */
+uint32_t llhls_hold_limit_ms(llhls_edge_t *e, const char *path, size_t path_len, const llhls_shape_copy_t *known,
+                             uint32_t *td);
 
 /* The worker's timeout list for a hold limit, or NULL when it has too many
  * different ones already. */

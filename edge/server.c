@@ -514,7 +514,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         }
         r->held = 1;
         atomic_fetch_add_explicit(&e->metrics.held, 1, memory_order_relaxed);
-        uint32_t limit = !key.is_playlist || key.d.has_msn ? llhls_hold_limit_ms(e, path, path_len, &td) : 0;
+        uint32_t limit = !key.is_playlist || key.d.has_msn
+                             ? llhls_hold_limit_ms(e, path, path_len, known ? &shape_copy : NULL, &td)
+                             : 0;
         h2o_timeout_t *t = limit ? llhls_hold_timeout(w, limit) : NULL;
         if (t != NULL) {
             r->hold_td = td;

@@ -279,6 +279,21 @@ def h2_get(path):
     return b'\x82\x86' + lit(1, b'edge') + lit(4, path)
 
 
+def read_until_closed(s, seconds):
+    """Reads s until the peer closes it or seconds pass: (bytes, closed)."""
+    got = b''
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            chunk = s.recv(65536)
+        except ConnectionResetError:
+            return got, True
+        if not chunk:
+            return got, True
+        got += chunk
+    return got, False
+
+
 def test_http2_rapid_reset_closes_the_connection(edge):
     import socket
     s = socket.create_connection(('127.0.0.1', edge.http_port), timeout=10)
@@ -292,16 +307,7 @@ def test_http2_rapid_reset_closes_the_connection(edge):
             s.sendall(burst)
         except (BrokenPipeError, ConnectionResetError):
             pass
-        got = b''
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            try:
-                chunk = s.recv(65536)
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            got += chunk
+        got, _ = read_until_closed(s, 5)
         # A GOAWAY (type 7) came, and then the end of the connection.
         pos, goaway = 0, False
         while pos + 9 <= len(got):
@@ -425,16 +431,7 @@ def test_a_player_that_stops_reading_is_cut_off(live, tmp_path):
         s.sendall(b'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n' + h2_frame(4, 0, 0, settings) + h2_frame(4, 1, 0) +
                   h2_frame(1, 0x5, 1, h2_get(path)))
         t0 = time.monotonic()
-        got, closed = b'', False
-        while time.monotonic() - t0 < 8:
-            try:
-                chunk = s.recv(65536)
-            except ConnectionResetError:
-                chunk = b''
-            if not chunk:
-                closed = True
-                break
-            got += chunk
+        _, closed = read_until_closed(s, 8)
         elapsed = time.monotonic() - t0
         assert closed, 'the connection stayed open'
         assert 0.9 <= elapsed <= 4, elapsed
