@@ -22,7 +22,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'tests', 'integration'))
+sys.path.insert(0, HERE)
 from conftest import FFMPEG, Origin, stop_process  # noqa: E402
+from fanout import free_port  # noqa: E402
 
 RTMP_MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so'
 CACHE = os.path.join(os.path.expanduser('~'), '.cache', 'llhls-bench')
@@ -48,15 +50,6 @@ def cpu_seconds(pid):
     with open('/proc/%d/stat' % pid) as f:
         fields = f.read().rsplit(')', 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
-
-
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(('127.0.0.1', 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def start_nginx(work):
