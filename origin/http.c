@@ -7,6 +7,7 @@
 
 #include "directives.h"
 #include "error.h"
+#include "group.h"
 #include "ingest.h"
 #include "log.h"
 #include "playlist.h"
@@ -33,6 +34,7 @@ struct llhls_http {
 typedef struct request {
     llhls_waiter_t waiter;
     int held;
+    void *admin;        /* the admin API's per-request state */
 } request_t;
 
 typedef struct route {
@@ -277,19 +279,52 @@ static enum MHD_Result hold(llhls_http_t *h, struct MHD_Connection *c, request_t
     return respond_error(h, c, 503, td, "too many requests waiting on this stream");
 }
 
+/* The multivariant playlist of APP/NAME: the stream alone, or, when
+ * renditions NAME~LABEL exist, every active rendition of the group.  A
+ * rendition's own index.m3u8 lists that rendition alone. */
 static enum MHD_Result serve_multivariant(llhls_http_t *h, struct MHD_Connection *c, const route_t *rt)
 {
     llhls_rtxn_t *r;
-    llhls_stream_info_t info;
     if (llhls_store_read_begin(h->p.store, &r) != 0)
         return respond_error(h, c, 503, 1, "store unavailable");
-    int found = llhls_rtxn_get_stream(r, rt->stream, &info) == 0;
+    llhls_group_t *g = malloc(sizeof(*g));
+    int rc = g ? 0 : -LLHLS_ENOMEM;
+    if (rc == 0 && *llhls_group_label(rt->stream) != 0) {
+        rc = llhls_rtxn_get_stream(r, rt->stream, &g->members[0]);
+        g->n = rc == 0;
+        rc = rc == -LLHLS_ENOTFOUND ? 0 : rc;
+    } else if (rc == 0) {
+        rc = llhls_group_read(r, rt->stream, g);
+    }
     llhls_store_read_end(r);
-    if (!found || (!info.tracks[0].present && !info.tracks[1].present))
+    if (rc != 0) {
+        free(g);
+        return respond_error(h, c, 503, 1, "store unavailable");
+    }
+    llhls_variant_t vars[LLHLS_GROUP_MAX];
+    char dirs[LLHLS_GROUP_MAX][LLHLS_NAME_MAX + 8];
+    size_t n = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        const llhls_stream_info_t *m = &g->members[i];
+        if (!llhls_group_member_active(g, i) || (!m->tracks[0].present && !m->tracks[1].present))
+            continue;
+        if (strcmp(m->name, rt->stream) == 0)
+            dirs[n][0] = 0;
+        else
+            snprintf(dirs[n], sizeof(dirs[n]), "../%s/", llhls_group_key(m->name));
+        vars[n].stream = m;
+        vars[n].dir = dirs[n];
+        n++;
+    }
+    if (n == 0) {
+        free(g);
         return respond_error(h, c, 404, default_td(h), "no such stream");
+    }
     llhls_buf_t out;
     llhls_buf_init(&out, 0);
-    if (llhls_playlist_render_multivariant(&out, &info) != 0) {
+    rc = llhls_playlist_render_variants(&out, vars, n);
+    free(g);
+    if (rc != 0) {
         llhls_buf_free(&out);
         return MHD_NO;
     }
@@ -298,6 +333,56 @@ static enum MHD_Result serve_multivariant(llhls_http_t *h, struct MHD_Connection
     enum MHD_Result res = respond_playlist(h, c, &out, cache);
     llhls_buf_free(&out);
     return res;
+}
+
+/* Rendition reports for a media playlist of rt: where every other playlist
+ * a player of the same multivariant playlist may switch to stands — the
+ * stream's other track, and the video of every other active rendition of
+ * its group and the group's audio.  uris holds the report URIs. */
+static size_t group_reports(llhls_rtxn_t *r, const route_t *rt, const llhls_stream_info_t *self,
+                            llhls_rendition_report_t *reports, char (*uris)[LLHLS_NAME_MAX + 16])
+{
+    size_t n = 0;
+    int ended = self->state == LLHLS_STREAM_ENDED;
+    for (int t = 0; t < LLHLS_TRACKS; t++) {
+        llhls_segment_t last;
+        if (t == rt->track || !self->tracks[t].present)
+            continue;
+        int have = llhls_rtxn_get_last_segment(r, rt->stream, t, &last) == 0;
+        snprintf(uris[n], LLHLS_NAME_MAX + 16, "%s.m3u8", llhls_track_name(t));
+        reports[n].uri = uris[n];
+        llhls_position_from_segment(&reports[n].pos, have ? &last : NULL, ended);
+        n++;
+    }
+    char group[LLHLS_NAME_MAX];
+    llhls_group_name(rt->stream, group);
+    llhls_group_t *g = malloc(sizeof(*g));
+    if (g == NULL || llhls_group_read(r, group, g) != 0 || g->n < 2) {
+        free(g);
+        return n;
+    }
+    int audio_seen = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        const llhls_stream_info_t *m = &g->members[i];
+        if (!llhls_group_member_active(g, i))
+            continue;
+        int is_self = strcmp(m->name, rt->stream) == 0;
+        for (int t = 0; t < LLHLS_TRACKS; t++) {
+            /* The group's audio is the first active member's that has some. */
+            if (!m->tracks[t].present || (t == LLHLS_TRACK_AUDIO && audio_seen++))
+                continue;
+            if (is_self)
+                continue;
+            llhls_segment_t last;
+            int have = llhls_rtxn_get_last_segment(r, m->name, t, &last) == 0;
+            snprintf(uris[n], LLHLS_NAME_MAX + 16, "../%s/%s.m3u8", llhls_group_key(m->name), llhls_track_name(t));
+            reports[n].uri = uris[n];
+            llhls_position_from_segment(&reports[n].pos, have ? &last : NULL, m->state == LLHLS_STREAM_ENDED);
+            n++;
+        }
+    }
+    free(g);
+    return n;
 }
 
 static enum MHD_Result serve_playlist(llhls_http_t *h, struct MHD_Connection *c, request_t *req, const route_t *rt,
@@ -347,20 +432,9 @@ static enum MHD_Result serve_playlist(llhls_http_t *h, struct MHD_Connection *c,
         req->waiter.part_target_us = info.part_target_us;
         return hold(h, c, req, rt, td, again);
     }
-    /* Rendition reports: where every other track of the stream stands. */
-    llhls_rendition_report_t reports[LLHLS_TRACKS];
-    char uris[LLHLS_TRACKS][16];
-    size_t nreports = 0;
-    for (int t = 0; t < LLHLS_TRACKS; t++) {
-        llhls_segment_t last;
-        if (t == rt->track || !info.tracks[t].present)
-            continue;
-        int have = llhls_rtxn_get_last_segment(r, rt->stream, t, &last) == 0;
-        snprintf(uris[nreports], sizeof(uris[nreports]), "%s.m3u8", llhls_track_name(t));
-        reports[nreports].uri = uris[nreports];
-        llhls_position_from_segment(&reports[nreports].pos, have ? &last : NULL, ended);
-        nreports++;
-    }
+    llhls_rendition_report_t reports[LLHLS_TRACKS * LLHLS_GROUP_MAX];
+    char uris[LLHLS_TRACKS * LLHLS_GROUP_MAX][LLHLS_NAME_MAX + 16];
+    size_t nreports = group_reports(r, rt, &info, reports, uris);
     llhls_store_read_end(r);
     llhls_media_playlist_t pl = {.stream = &info, .track = rt->track, .segs = segs, .nsegs = n,
                                  .reports = reports, .nreports = nreports, .skip = d.skip};
@@ -516,6 +590,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return MHD_NO;
         *con_cls = req;
     }
+    if (h->p.admin && (strcmp(url, "/api") == 0 || strncmp(url, "/api/", 5) == 0))
+        return llhls_admin_handle(h->p.admin, c, url, method, upload_data, upload_data_size, &req->admin);
     if (strcmp(method, "OPTIONS") == 0) {
         struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
         add_common_headers(resp, NULL, "max-age=86400");
@@ -535,6 +611,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return serve_metrics(h, c);
     if (strcmp(url, "/healthz") == 0)
         return respond_copy(h, c, 200, "ok\n", 3, "text/plain", "no-store");
+    if (strcmp(url, "/admin") == 0 || strcmp(url, "/") == 0) {
+        /* The admin page's directory, so that its relative links resolve. */
+        struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        if (resp == NULL)
+            return MHD_NO;
+        add_common_headers(resp, NULL, "no-cache");
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, "/admin/");
+        return queue(h, c, 302, resp, 0);
+    }
     route_t rt;
     memset(&rt, 0, sizeof(rt));
     if (parse_route(url, &rt) != 0)
@@ -560,6 +645,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     if (req == NULL)
         return;
     llhls_waiters_forget(h->p.waiters, &req->waiter);
+    if (req->admin)
+        llhls_admin_request_done(req->admin);
     free(req);
     *con_cls = NULL;
 }

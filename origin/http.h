@@ -5,6 +5,7 @@
 #ifndef LLHLS_HTTP_H
 #define LLHLS_HTTP_H
 
+#include "admin.h"
 #include "metrics.h"
 #include "store.h"
 #include "waiters.h"
@@ -21,6 +22,7 @@ typedef struct llhls_http_params {
     unsigned max_connections;
     uint32_t segment_target_us; /* for the max-age of errors on unknown streams */
     const char *www_dir;        /* static pages (player, admin); NULL: none */
+    llhls_admin_t *admin;       /* the API under /api/; NULL: 404 */
 } llhls_http_params_t;
 
 /* Starts serving.  Returns 0 or a negative error (logged). */

@@ -2,8 +2,12 @@
  * thread, the LMDB store, and the HTTP side on libmicrohttpd's threads, in
  * one process.  The main thread only starts them, waits for SIGINT/SIGTERM
  * and stops them in order. */
+#include "admin.h"
 #include "config.h"
+#include "control.h"
+#include "edges.h"
 #include "error.h"
+#include "history.h"
 #include "http.h"
 #include "log.h"
 #include "process.h"
@@ -17,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct origin {
@@ -24,6 +29,10 @@ typedef struct origin {
     llhls_metrics_t metrics;
     llhls_store_t *store;
     llhls_waiters_t *waiters;
+    llhls_history_t *history;
+    llhls_edges_t *edges;
+    llhls_control_t *control;
+    llhls_admin_t *admin;
     llhls_http_t *http;
     uv_loop_t loop;
     uv_async_t stop;
@@ -38,6 +47,7 @@ typedef struct origin {
 static void on_stop(uv_async_t *a)
 {
     origin_t *o = a->data;
+    llhls_control_close(o->control);
     if (o->rtmp)
         llhls_rtmp_server_stop(o->rtmp);
     o->rtmp = NULL;
@@ -55,6 +65,31 @@ static void set_started(origin_t *o, int v)
     pthread_mutex_unlock(&o->lock);
 }
 
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* After each commit (packager thread): wake the requests waiting for the
+ * track, then count the newest part into the stream's history. */
+static void on_update(void *ctx, const char *stream, int track, const llhls_position_t *pos)
+{
+    origin_t *o = ctx;
+    llhls_waiters_update(o->waiters, stream, track, pos);
+    if (!pos->has_parts)
+        return;
+    llhls_rtxn_t *r;
+    llhls_segment_t seg;
+    if (llhls_store_read_begin(o->store, &r) != 0)
+        return;
+    if (llhls_rtxn_get_segment(r, stream, track, pos->last_msn, &seg) == 0 && pos->last_part < seg.nparts)
+        llhls_history_note(o->history, stream, track, pos->last_msn, pos->last_part, seg.parts[pos->last_part].size,
+                           seg.parts[pos->last_part].duration_us, wall_ms());
+    llhls_store_read_end(r);
+}
+
 static void *packager_main(void *arg)
 {
     origin_t *o = arg;
@@ -66,8 +101,8 @@ static void *packager_main(void *arg)
         .window_ms = o->cfg.window_ms,
         .record = o->cfg.record,
         .grace_ms = o->cfg.grace_ms,
-        .on_update = llhls_waiters_update,
-        .update_ctx = o->waiters,
+        .on_update = on_update,
+        .update_ctx = o,
     };
     llhls_rtmp_limits_t limits;
     llhls_rtmp_limits_default(&limits);
@@ -81,11 +116,13 @@ static void *packager_main(void *arg)
         if (o->ingest)
             llhls_packager_destroy(o->ingest);
         o->ingest = NULL;
+        llhls_control_close(o->control);
         uv_close((uv_handle_t *)&o->stop, NULL);
         uv_run(&o->loop, UV_RUN_DEFAULT);
         set_started(o, -1);
         return NULL;
     }
+    llhls_control_set_ingest(o->control, o->ingest);
     set_started(o, 1);
     uv_run(&o->loop, UV_RUN_DEFAULT);
     return NULL;
@@ -127,6 +164,27 @@ int main(int argc, char **argv)
         const char *installed = LLHLS_DATADIR "/www";
         snprintf(o.cfg.www_dir, sizeof(o.cfg.www_dir), "%s", access(installed, R_OK) == 0 ? installed : "./www");
     }
+    uv_loop_init(&o.loop);
+    if (llhls_history_create(&o.history) != 0 || llhls_edges_create(&o.edges) != 0 ||
+        llhls_control_create(&o.loop, NULL, &o.control) != 0) {
+        LLHLS_ERROR("origin", "cannot start: out of memory");
+        return 1;
+    }
+    llhls_admin_params_t ap = {
+        .store = o.store,
+        .history = o.history,
+        .edges = o.edges,
+        .control = o.control,
+        .token = o.cfg.admin_token,
+        .user = o.cfg.admin_user,
+        .password = o.cfg.admin_password,
+    };
+    if (llhls_admin_create(&ap, &o.admin) != 0) {
+        LLHLS_ERROR("origin", "cannot start: out of memory");
+        return 1;
+    }
+    if (!o.cfg.admin_token[0] && !o.cfg.admin_user[0])
+        LLHLS_INFO("origin", "no admin credential configured: /api/ answers loopback peers only");
     llhls_http_params_t hp = {
         .store = o.store,
         .waiters = o.waiters,
@@ -137,12 +195,12 @@ int main(int argc, char **argv)
         .max_connections = o.cfg.http_max_connections,
         .segment_target_us = o.cfg.segment_target_us,
         .www_dir = o.cfg.www_dir,
+        .admin = o.admin,
     };
     if ((r = llhls_http_start(&hp, &o.http)) != 0)
         return 1;
     pthread_mutex_init(&o.lock, NULL);
     pthread_cond_init(&o.cond, NULL);
-    uv_loop_init(&o.loop);
     pthread_create(&o.thread, NULL, packager_main, &o);
     pthread_mutex_lock(&o.lock);
     while (o.started == 0)
@@ -164,6 +222,10 @@ int main(int argc, char **argv)
     pthread_join(o.thread, NULL);
     uv_loop_close(&o.loop);
     llhls_http_stop(o.http);
+    llhls_admin_destroy(o.admin);
+    llhls_control_free(o.control);
+    llhls_history_destroy(o.history);
+    llhls_edges_destroy(o.edges);
     llhls_waiters_destroy(o.waiters);
     llhls_store_close(o.store);
     LLHLS_INFO("origin", "stopped");

@@ -64,3 +64,19 @@ llhls_cut_t llhls_cutter_place(llhls_cutter_t *c, int64_t t_us, uint32_t dur_us,
         c->end_us = t_us + dur_us;
     return LLHLS_CUT_NONE;
 }
+
+int llhls_cutter_part_full(const llhls_cutter_t *c, int64_t end_us, uint32_t next_dur_us)
+{
+    if (!c->started)
+        return 0;
+    int64_t held = end_us - c->part_start_us;
+    return held * 100 >= (int64_t)c->part_target_us * 85 &&
+           held + (int64_t)next_dur_us > (int64_t)c->part_target_us && c->parts_closed + 1 < LLHLS_MAX_PARTS;
+}
+
+void llhls_cutter_close_part(llhls_cutter_t *c, int64_t end_us)
+{
+    c->parts_closed++;
+    c->part_start_us = end_us;
+    c->end_us = end_us;
+}

@@ -34,4 +34,14 @@ void llhls_cutter_init(llhls_cutter_t *c, uint32_t part_target_us, uint32_t segm
  * LLHLS_CUT_SEGMENT (it opens the first segment). */
 llhls_cut_t llhls_cutter_place(llhls_cutter_t *c, int64_t t_us, uint32_t dur_us, int sync, int boundary);
 
+/* Whether the open part is done once the sample placed last ends, at
+ * end_us: a next sample starting then and lasting next_dur_us would carry
+ * the part past the target, and the part already holds at least 0.85 of
+ * the target (so that closing it early can never break the 0.85 rule,
+ * whatever the next sample turns out to be). */
+int llhls_cutter_part_full(const llhls_cutter_t *c, int64_t end_us, uint32_t next_dur_us);
+/* The open part was closed early, ending at end_us: the next sample starts
+ * a new part. */
+void llhls_cutter_close_part(llhls_cutter_t *c, int64_t end_us);
+
 #endif

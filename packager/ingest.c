@@ -10,6 +10,7 @@
 #include "codec.h"
 #include "error.h"
 #include "flv.h"
+#include "group.h"
 #include "hevc.h"
 #include "log.h"
 #include "track.h"
@@ -62,6 +63,7 @@ struct llhls_publish {
     unsigned frames_dropped;
     llhls_buf_t pend;
     int have_pend;
+    int committed_early;        /* the last frame went out with its part, before the next came */
     int64_t pend_dts_us, pend_pts_us;
     int pend_key;
     uint32_t last_dur_us;
@@ -129,8 +131,17 @@ int llhls_publish_name_check(const char *app, const char *name, const char **why
         *why = "the application name must be 1-64 characters of A-Z a-z 0-9 _ . - not starting with '.'";
         return -LLHLS_EINVAL;
     }
-    if (!name_part_ok(name)) {
-        *why = "the stream name must be 1-64 characters of A-Z a-z 0-9 _ . - not starting with '.'";
+    /* NAME~LABEL is rendition LABEL of NAME (src/group.h): each side is a
+     * plain name. */
+    const char *mark = strchr(name, '~');
+    char base[72];
+    if (mark && (size_t)(mark - name) < sizeof(base)) {
+        memcpy(base, name, (size_t)(mark - name));
+        base[mark - name] = 0;
+    }
+    if (strlen(name) > 64 || (mark ? !name_part_ok(base) || !name_part_ok(mark + 1) : !name_part_ok(name))) {
+        *why = "the stream name must be 1-64 characters of A-Z a-z 0-9 _ . - not starting with '.', "
+               "with at most one '~' before a rendition label";
         return -LLHLS_EINVAL;
     }
     return 0;
@@ -298,6 +309,28 @@ static void drop_audio_queue(llhls_publish_t *p)
     }
 }
 
+/* A rendition that starts or comes back takes its group's numbering, so
+ * that a segment number covers the same time in every rendition (see
+ * src/group.h).  Its own numbering never goes back. */
+static void align_with_group(stream_t *st)
+{
+    llhls_rtxn_t *r;
+    uint64_t msn;
+    if (llhls_store_read_begin(st->ing->p.store, &r) != 0)
+        return;
+    int found = llhls_group_align(r, st->info.name, now_ms(), st->ing->p.segment_target_us, &msn);
+    llhls_store_read_end(r);
+    if (found != 1)
+        return;
+    for (int i = 0; i < LLHLS_TRACKS; i++) {
+        if (!st->tracks[i].seg_open && st->tracks[i].next_msn < msn) {
+            LLHLS_DEBUG("packager", "%s: %s continues at MSN %llu with its group", st->info.name,
+                        llhls_track_name(i), (unsigned long long)msn);
+            st->tracks[i].next_msn = msn;
+        }
+    }
+}
+
 int llhls_publish_start(llhls_ingest_t *ing, const char *app, const char *name, const char *peer,
                         llhls_publish_t **out, const char **why)
 {
@@ -332,8 +365,11 @@ int llhls_publish_start(llhls_ingest_t *ing, const char *app, const char *name, 
     } else {
         LLHLS_INFO("packager", "%s: publish from %s", full, peer);
     }
+    align_with_group(st);
     st->pub = p;
     st->info.state = LLHLS_STREAM_LIVE;
+    snprintf(st->info.publisher, sizeof(st->info.publisher), "%s", peer);
+    st->info.published_ms = now_ms();
     write_info(st);
     atomic_fetch_add_explicit(&ing->p.metrics->streams_live, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&ing->p.metrics->publishes, 1, memory_order_relaxed);
@@ -572,6 +608,8 @@ static int video_config(llhls_publish_t *p, int flv_codec, const uint8_t *data, 
 int llhls_publish_video(llhls_publish_t *p, uint32_t ts_ms, const uint8_t *body, size_t len)
 {
     stream_t *st = p->st;
+    if (st == NULL)
+        return -LLHLS_ECANCELED; /* disconnected by an operator */
     llhls_flv_video_t v;
     const char *why = "";
     int64_t t_us = stream_time(p, ts_ms);
@@ -627,14 +665,15 @@ int llhls_publish_video(llhls_publish_t *p, uint32_t ts_ms, const uint8_t *body,
         p->video_seen_keyframe = 1;
     }
     p->video_active = 1;
-    if (p->have_pend) {
+    if (p->have_pend || p->committed_early) {
         if (t_us <= p->pend_dts_us) {
             LLHLS_DEBUG("packager", "%s: video timestamp went back; nudged", st->info.name);
             t_us = p->pend_dts_us + 1000;
         }
         uint32_t dur = (uint32_t)(t_us - p->pend_dts_us);
         p->last_dur_us = dur;
-        if ((r = flush_pending_video(p, dur)) != 0) {
+        p->committed_early = 0;
+        if (p->have_pend && (r = flush_pending_video(p, dur)) != 0) {
             LLHLS_WARN("packager", "%s: packaging video failed: %s", st->info.name, llhls_strerror(r));
             return r;
         }
@@ -659,6 +698,24 @@ int llhls_publish_video(llhls_publish_t *p, uint32_t ts_ms, const uint8_t *body,
     p->pend_pts_us = t_us + (int64_t)v.cts_ms * 1000;
     p->pend_key = key;
     p->video_latest_us = t_us;
+    /* When the part is full once this frame ends, it goes out now instead
+     * of when the next frame tells how long this one really was: a player
+     * waiting for the part gets it a frame interval sooner.  The frame is
+     * given its nominal duration in whole milliseconds, rounded down: RTMP
+     * timestamps are whole milliseconds, so the next frame never starts
+     * before this one ends (at most a millisecond of gap, which players
+     * pass over), and the next part's decode time is that frame's own.
+     * Without a known frame rate there is no nominal duration: no early
+     * commit. */
+    uint32_t frame_us = nominal_frame_us(p) / 1000 * 1000;
+    int known_rate = p->vf.frame_rate_milli || p->meta_framerate > 0;
+    if (known_rate && frame_us > 0 && llhls_cutter_part_full(&t->cutter, t_us + frame_us, frame_us + 2000)) {
+        if ((r = flush_pending_video(p, frame_us)) != 0 || (r = llhls_track_close_part(t, t_us + frame_us)) != 0) {
+            LLHLS_WARN("packager", "%s: packaging video failed: %s", st->info.name, llhls_strerror(r));
+            return r;
+        }
+        p->committed_early = 1;
+    }
     return release_audio(p, 0);
 }
 
@@ -699,6 +756,8 @@ static int audio_config(llhls_publish_t *p, const uint8_t *data, size_t len)
 int llhls_publish_audio(llhls_publish_t *p, uint32_t ts_ms, const uint8_t *body, size_t len)
 {
     stream_t *st = p->st;
+    if (st == NULL)
+        return -LLHLS_ECANCELED;
     llhls_flv_audio_t a;
     const char *why = "";
     int64_t t_us = stream_time(p, ts_ms);
@@ -767,7 +826,9 @@ int llhls_publish_audio(llhls_publish_t *p, uint32_t ts_ms, const uint8_t *body,
     return release_audio(p, 0);
 }
 
-void llhls_publish_stop(llhls_publish_t *p)
+/* The publish lets go of its stream, which waits for its publisher for
+ * the grace period.  p stays allocated until the RTMP side stops it. */
+static void publish_detach(llhls_publish_t *p)
 {
     stream_t *st = p->st;
     llhls_ingest_t *ing = p->ing;
@@ -786,17 +847,26 @@ void llhls_publish_stop(llhls_publish_t *p)
     }
     if (p->end_us > st->media_end_us)
         st->media_end_us = p->end_us;
-    free(p->vconf);
-    free(p->asc);
-    llhls_buf_free(&p->pend);
     LLHLS_INFO("packager", "%s: publisher %s left; waiting %u ms for it", st->info.name, p->peer, ing->p.grace_ms);
-    free(p);
     st->pub = NULL;
+    p->st = NULL;
     atomic_fetch_sub_explicit(&ing->p.metrics->streams_live, 1, memory_order_relaxed);
     st->info.state = LLHLS_STREAM_IDLE;
+    st->info.publisher[0] = 0;
+    st->info.published_ms = 0;
     write_info(st);
     uv_timer_start(&st->grace, on_grace, ing->p.grace_ms, 0);
     st->grace_armed = 1;
+}
+
+void llhls_publish_stop(llhls_publish_t *p)
+{
+    if (p->st)
+        publish_detach(p);
+    free(p->vconf);
+    free(p->asc);
+    llhls_buf_free(&p->pend);
+    free(p);
 }
 
 /* ---- the packager ---- */
@@ -861,13 +931,51 @@ int llhls_packager_create(uv_loop_t *loop, const llhls_packager_params_t *p, llh
 int llhls_packager_end_stream(llhls_ingest_t *ing, const char *stream)
 {
     stream_t *st = stream_find(ing, stream);
-    if (st == NULL || st->pub)
+    if (st == NULL)
         return -LLHLS_ENOTFOUND;
+    if (st->pub) {
+        LLHLS_INFO("packager", "%s: publisher %s disconnected: the stream is ended", stream, st->pub->peer);
+        publish_detach(st->pub);
+    }
     if (st->grace_armed)
         uv_timer_stop(&st->grace);
     st->grace_armed = 0;
     end_stream(st);
     stream_unlink(st);
+    return 0;
+}
+
+int llhls_packager_kick(llhls_ingest_t *ing, const char *stream)
+{
+    stream_t *st = stream_find(ing, stream);
+    if (st == NULL || st->pub == NULL)
+        return -LLHLS_ENOTFOUND;
+    LLHLS_INFO("packager", "%s: publisher %s disconnected by an operator", stream, st->pub->peer);
+    publish_detach(st->pub);
+    return 0;
+}
+
+static int delete_one(llhls_wtxn_t *w, void *ctx)
+{
+    return llhls_wtxn_delete_stream(w, ctx);
+}
+
+int llhls_packager_delete_stream(llhls_ingest_t *ing, const char *stream)
+{
+    if (stream_find(ing, stream))
+        return -LLHLS_EBUSY;
+    llhls_rtxn_t *r;
+    llhls_stream_info_t info;
+    int rc = llhls_store_read_begin(ing->p.store, &r);
+    if (rc != 0)
+        return rc;
+    rc = llhls_rtxn_get_stream(r, stream, &info);
+    llhls_store_read_end(r);
+    if (rc != 0)
+        return rc;
+    if ((rc = llhls_store_write(ing->p.store, delete_one, (void *)stream)) != 0)
+        return rc;
+    LLHLS_INFO("packager", "%s: deleted with everything stored of it", stream);
     return 0;
 }
 

@@ -36,8 +36,20 @@ int llhls_packager_create(uv_loop_t *loop, const llhls_packager_params_t *p, llh
 /* Stops every publish (as if the publishers left) and frees the packager.
  * Run the loop afterwards so that timers close. */
 void llhls_packager_destroy(llhls_ingest_t *ing);
-/* Ends a stream now (admin action or shutdown): its playlists get
- * EXT-X-ENDLIST.  Returns 0 or -LLHLS_ENOTFOUND. */
+/* Ends a stream now (admin action or shutdown): a publisher still
+ * connected is disconnected (as llhls_packager_kick) and the playlists get
+ * EXT-X-ENDLIST at once.  Returns 0 or -LLHLS_ENOTFOUND (not live or idle
+ * in this process). */
 int llhls_packager_end_stream(llhls_ingest_t *ing, const char *stream);
+/* Disconnects the publisher of a stream (admin action): its publish stops
+ * as if it had left (the stream waits its grace period, so the encoder may
+ * come back), and the next media message of that connection gets
+ * -LLHLS_ECANCELED so that the RTMP server closes it.  Returns 0 or
+ * -LLHLS_ENOTFOUND (no publisher connected on that stream). */
+int llhls_packager_kick(llhls_ingest_t *ing, const char *stream);
+/* Deletes a stream that is neither live nor idle, with everything stored
+ * of it.  Returns 0, -LLHLS_EBUSY (live or idle), -LLHLS_ENOTFOUND or a
+ * store error. */
+int llhls_packager_delete_stream(llhls_ingest_t *ing, const char *stream);
 
 #endif

@@ -192,6 +192,14 @@ static int close_part(llhls_track_out_t *t, int complete)
     return 0;
 }
 
+int llhls_track_close_part(llhls_track_out_t *t, int64_t end_us)
+{
+    int r = close_part(t, 0);
+    if (r == 0)
+        llhls_cutter_close_part(&t->cutter, end_us);
+    return r;
+}
+
 int llhls_track_finish(llhls_track_out_t *t)
 {
     return close_part(t, 1);

@@ -66,6 +66,11 @@ int llhls_track_cut(llhls_track_out_t *t, int64_t t_us, uint32_t dur_us, int syn
 int llhls_track_add(llhls_track_out_t *t, const uint8_t *data, size_t len, int64_t dts, int64_t pts, uint32_t dur,
                     int sync);
 
+/* Commits the open part now, ending at end_us, when the cutter says it is
+ * full (llhls_cutter_part_full): the next sample will start a new part.
+ * Returns 0 or a negative error. */
+int llhls_track_close_part(llhls_track_out_t *t, int64_t end_us);
+
 /* Commits the open part and completes the open segment (publisher gone or
  * codec change).  Returns 0 or a negative error. */
 int llhls_track_finish(llhls_track_out_t *t);

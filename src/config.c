@@ -46,7 +46,7 @@ const char llhls_config_embedded[] = "# llhls-origin defaults; conf/llhls-origin
                                      "log:\n"
                                      "  level: info                   # error, warn, info or debug\n";
 
-typedef enum { KIND_LISTEN, KIND_COUNT, KIND_SIZE, KIND_DURATION, KIND_PATH, KIND_LEVEL, KIND_BOOL } kind_t;
+typedef enum { KIND_LISTEN, KIND_COUNT, KIND_SIZE, KIND_DURATION, KIND_PATH, KIND_LEVEL, KIND_BOOL, KIND_SECRET } kind_t;
 
 typedef enum {
     KEY_RTMP_LISTEN,
@@ -66,6 +66,9 @@ typedef enum {
     KEY_HLS_GRACE,
     KEY_HLS_RECORD,
     KEY_LOG_LEVEL,
+    KEY_ADMIN_TOKEN,
+    KEY_ADMIN_USER,
+    KEY_ADMIN_PASSWORD,
     KEY_COUNT
 } key_id_t;
 
@@ -96,9 +99,12 @@ static const key_def_t keys[KEY_COUNT] = {
     [KEY_HLS_GRACE] = {"hls", "reconnect_grace", "--reconnect-grace", KIND_DURATION, 0, 3600 * US_PER_S},
     [KEY_HLS_RECORD] = {"hls", "record", "--record", KIND_BOOL, 0, 1},
     [KEY_LOG_LEVEL] = {"log", "level", "--log-level", KIND_LEVEL, 0, 0},
+    [KEY_ADMIN_TOKEN] = {"admin", "token", "--admin-token", KIND_SECRET, 16, LLHLS_SECRET_MAX - 1},
+    [KEY_ADMIN_USER] = {"admin", "user", NULL, KIND_SECRET, 1, 64},
+    [KEY_ADMIN_PASSWORD] = {"admin", "password", NULL, KIND_SECRET, 8, LLHLS_SECRET_MAX - 1},
 };
 
-static const char *const sections[] = {"rtmp", "http", "store", "hls", "log"};
+static const char *const sections[] = {"rtmp", "http", "store", "hls", "log", "admin"};
 #define SECTION_COUNT (sizeof(sections) / sizeof(sections[0]))
 
 /* Remembers, for one load, where each key was last set: the cross-checks
@@ -342,6 +348,7 @@ static const char *kind_expect(kind_t kind)
     case KIND_PATH: return "a directory path";
     case KIND_LEVEL: return "one of error, warn, info, debug";
     case KIND_BOOL: return "true or false";
+    case KIND_SECRET: return "printable characters without spaces";
     }
     return "a value";
 }
@@ -377,6 +384,21 @@ static int apply_value(llhls_config_t *c, key_id_t k, const char *text, char *wh
         char *dst = k == KEY_HTTP_WWW ? c->www_dir : c->data_dir;
         if (n >= LLHLS_PATH_MAX)
             return llhls_yaml_fail(why, whylen, "path is longer than %d bytes", LLHLS_PATH_MAX - 1);
+        memcpy(dst, text, n + 1);
+        return 0;
+    }
+    case KIND_SECRET: {
+        /* Printable ASCII without spaces: a value that survives an HTTP
+         * header intact; the user name of basic auth has no ':' either. */
+        size_t n = strlen(text);
+        if (n < d->min || n > d->max)
+            return llhls_yaml_fail(why, whylen, "expected %llu to %llu characters, got %zu",
+                                   (unsigned long long)d->min, (unsigned long long)d->max, n);
+        for (size_t i = 0; i < n; i++)
+            if (text[i] <= ' ' || text[i] > '~' || (k == KEY_ADMIN_USER && text[i] == ':'))
+                return llhls_yaml_fail(why, whylen, "expected %s%s", kind_expect(d->kind),
+                                       k == KEY_ADMIN_USER ? " and no ':'" : "");
+        char *dst = k == KEY_ADMIN_TOKEN ? c->admin_token : k == KEY_ADMIN_USER ? c->admin_user : c->admin_password;
         memcpy(dst, text, n + 1);
         return 0;
     }
@@ -460,6 +482,9 @@ static int check_rules(const loader_t *l, char *err, size_t errlen)
                                blame(l, KEY_HLS_PART, KEY_HLS_SEGMENT, w, sizeof(w)),
                                llhls_config_format_duration(c->part_target_us, a, sizeof(a)),
                                llhls_config_format_duration(c->segment_target_us, b, sizeof(b)));
+    if (!c->admin_user[0] != !c->admin_password[0])
+        return llhls_yaml_fail(err, errlen, "%s: admin.user and admin.password go together (basic auth needs both)",
+                               blame(l, KEY_ADMIN_USER, KEY_ADMIN_PASSWORD, w, sizeof(w)));
     if ((uint64_t)c->window_ms * 1000 < (uint64_t)c->segment_target_us * 3)
         return llhls_yaml_fail(err, errlen, "%s: window %s must be at least 3 times the segment duration %s",
                                blame(l, KEY_HLS_WINDOW, KEY_HLS_SEGMENT, w, sizeof(w)),
@@ -541,7 +566,7 @@ static int load_section(yctx_t *y, const yaml_node_t *kn, const yaml_node_t *vn)
             s = (int)i;
     if (s < 0)
         return llhls_yaml_fail(y->err, y->errlen,
-                               "%s:%d: %.60s: unknown section (expected rtmp, http, store, hls or log)", y->name,
+                               "%s:%d: %.60s: unknown section (expected rtmp, http, store, hls, log or admin)", y->name,
                                llhls_yaml_node_line(kn), sname);
     if (y->l->section_line[s] > 0)
         return llhls_yaml_fail(y->err, y->errlen, "%s:%d: %s: section given twice (first on line %d)", y->name,
@@ -573,7 +598,7 @@ static int on_root(void *ctx, yaml_document_t *doc, yaml_node_t *root)
     return 0;
 }
 
-#define ROOT_EXPECT "a mapping of sections (rtmp, http, store, hls, log)"
+#define ROOT_EXPECT "a mapping of sections (rtmp, http, store, hls, log, admin)"
 
 static int load_yaml(loader_t *l, const char *yaml, size_t len, const char *name, char *err, size_t errlen)
 {
@@ -633,6 +658,7 @@ enum {
     OPT_LOG_LEVEL,
     OPT_WWW,
     OPT_RECORD,
+    OPT_ADMIN_TOKEN,
 };
 
 static const struct option long_options[] = {
@@ -649,6 +675,7 @@ static const struct option long_options[] = {
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"www", required_argument, NULL, OPT_WWW},
     {"record", optional_argument, NULL, OPT_RECORD},
+    {"admin-token", required_argument, NULL, OPT_ADMIN_TOKEN},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -673,6 +700,7 @@ static int option_key(int val)
     case OPT_LOG_LEVEL: return KEY_LOG_LEVEL;
     case OPT_WWW: return KEY_HTTP_WWW;
     case OPT_RECORD: return KEY_HLS_RECORD;
+    case OPT_ADMIN_TOKEN: return KEY_ADMIN_TOKEN;
     default: return -1;
     }
 }
@@ -794,6 +822,9 @@ void llhls_config_usage(FILE *f, const char *argv0)
             "      --http-threads N        HTTP worker threads (default %u)\n"
             "      --log-level LEVEL       error, warn, info or debug (default %s)\n"
             "      --www DIR               pages served at / (default: the installed ones)\n"
+            "      --admin-token TOKEN     the bearer token of the admin page and API\n"
+            "                              (at least 16 characters; without one they\n"
+            "                              answer loopback peers only)\n"
             "  -h, --help                  print this help and exit\n"
             "  -V, --version               print the version and exit\n"
             "\n"

@@ -10,6 +10,7 @@
 
 #define LLHLS_ADDR_MAX 64
 #define LLHLS_PATH_MAX 1024
+#define LLHLS_SECRET_MAX 256
 
 typedef struct llhls_config {
     /* rtmp: */
@@ -36,6 +37,10 @@ typedef struct llhls_config {
     uint32_t grace_ms;                  /* hls.reconnect_grace, 10 s */
     /* log: */
     int log_level;                      /* log.level, info */
+    /* admin: the credential of /api/ and /admin/; none: loopback peers only */
+    char admin_token[LLHLS_SECRET_MAX];    /* admin.token: Authorization: Bearer */
+    char admin_user[LLHLS_SECRET_MAX];     /* admin.user and admin.password: basic auth */
+    char admin_password[LLHLS_SECRET_MAX];
 } llhls_config_t;
 
 /* The YAML text compiled into the binary: what llhls-origin does with no

@@ -19,6 +19,7 @@ const char *llhls_strerror(int err)
     case LLHLS_EIO: return "input/output failure";
     case LLHLS_ECONFIG: return "bad configuration";
     case LLHLS_EPROTO: return "protocol violation";
+    case LLHLS_ECANCELED: return "stopped by an operator";
     }
     return "unknown error";
 }

@@ -17,6 +17,7 @@ enum {
     LLHLS_EIO = 10,      /* system call or muxer failure */
     LLHLS_ECONFIG = 11,  /* bad configuration */
     LLHLS_EPROTO = 12,   /* protocol violation by the peer */
+    LLHLS_ECANCELED = 13, /* stopped by an operator */
 };
 
 /* Returns a static, human-readable sentence for err (negative or positive). */

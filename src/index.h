@@ -10,6 +10,7 @@
 #define LLHLS_NAME_MAX 132      /* "app/name": two names of up to 64, a slash, a NUL */
 #define LLHLS_MAX_PARTS 128     /* parts in one segment, hard bound */
 #define LLHLS_CODEC_MAX 48      /* "avc1.64002a", "mp4a.40.2", ... NUL included */
+#define LLHLS_PEER_MAX 64       /* "[v6 address]:port" and its NUL */
 
 typedef enum { LLHLS_TRACK_VIDEO = 0, LLHLS_TRACK_AUDIO = 1, LLHLS_TRACKS = 2 } llhls_track_t;
 
@@ -66,6 +67,8 @@ typedef struct llhls_stream_info {
     uint8_t record;              /* every segment kept; a VOD playlist once ended */
     int64_t started_ms;          /* wall clock of the first publish */
     int64_t updated_ms;          /* wall clock of the last change of state */
+    int64_t published_ms;        /* wall clock the current publish began; 0: none connected */
+    char publisher[LLHLS_PEER_MAX]; /* "1.2.3.4:5678" of the publisher connected, else "" */
     llhls_track_info_t tracks[LLHLS_TRACKS];
 } llhls_stream_info_t;
 

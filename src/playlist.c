@@ -294,44 +294,70 @@ static void track_bandwidth(const llhls_track_info_t *t, uint32_t floor, uint64_
 
 int llhls_playlist_render_multivariant(llhls_buf_t *out, const llhls_stream_info_t *st)
 {
-    const llhls_track_info_t *v = &st->tracks[LLHLS_TRACK_VIDEO];
-    const llhls_track_info_t *a = &st->tracks[LLHLS_TRACK_AUDIO];
+    llhls_variant_t v = {.stream = st, .dir = ""};
+    return llhls_playlist_render_variants(out, &v, 1);
+}
+
+static int print_variant(llhls_buf_t *out, const llhls_variant_t *var, const llhls_track_info_t *audio)
+{
+    const llhls_track_info_t *v = &var->stream->tracks[LLHLS_TRACK_VIDEO];
+    uint64_t peak = 0, avg = 0;
+    track_bandwidth(v, VIDEO_BANDWIDTH_FLOOR, &peak, &avg);
+    if (audio)
+        track_bandwidth(audio, AUDIO_BANDWIDTH_FLOOR, &peak, &avg);
+    int r = llhls_buf_printf(out, "#EXT-X-STREAM-INF:BANDWIDTH=%" PRIu64 ",AVERAGE-BANDWIDTH=%" PRIu64, peak, avg);
+    int vc = codec_usable(v->codec), ac = audio && codec_usable(audio->codec);
+    if (r == 0 && (vc || ac))
+        r = llhls_buf_printf(out, ",CODECS=\"%s%s%s\"", vc ? v->codec : "", vc && ac ? "," : "",
+                             ac ? audio->codec : "");
+    if (r == 0 && v->width && v->height)
+        r = llhls_buf_printf(out, ",RESOLUTION=%" PRIu32 "x%" PRIu32, v->width, v->height);
+    if (r == 0 && v->frame_rate_milli)
+        r = llhls_buf_printf(out, ",FRAME-RATE=%" PRIu32 ".%03" PRIu32, v->frame_rate_milli / 1000,
+                             v->frame_rate_milli % 1000);
+    if (r == 0 && audio)
+        r = llhls_buf_printf(out, ",AUDIO=\"audio\"");
+    if (r == 0)
+        r = llhls_buf_printf(out, "\n%svideo.m3u8\n", var->dir);
+    return r;
+}
+
+int llhls_playlist_render_variants(llhls_buf_t *out, const llhls_variant_t *vars, size_t n)
+{
     /* Version 6: nothing here needs more, and each media playlist states its
      * own version (9 or 10) for the low-latency tags it carries. */
     int r = llhls_buf_printf(out, "#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-INDEPENDENT-SEGMENTS\n");
-    if (r != 0 || (!v->present && !a->present))
+    /* One audio rendition serves every variant: the first one's that has
+     * audio, since renditions of one event carry the same sound. */
+    const llhls_variant_t *asrc = NULL;
+    size_t nvideo = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (asrc == NULL && vars[i].stream->tracks[LLHLS_TRACK_AUDIO].present)
+            asrc = &vars[i];
+        nvideo += vars[i].stream->tracks[LLHLS_TRACK_VIDEO].present;
+    }
+    if (r != 0 || (asrc == NULL && nvideo == 0))
         return r;
-
-    uint64_t peak = 0, avg = 0;
-    if (v->present)
-        track_bandwidth(v, VIDEO_BANDWIDTH_FLOOR, &peak, &avg);
-    if (a->present)
+    const llhls_track_info_t *a = asrc ? &asrc->stream->tracks[LLHLS_TRACK_AUDIO] : NULL;
+    if (nvideo == 0) {
+        /* Sound alone: its playlist is the only variant. */
+        uint64_t peak = 0, avg = 0;
         track_bandwidth(a, AUDIO_BANDWIDTH_FLOOR, &peak, &avg);
-
-    if (v->present && a->present) {
+        r = llhls_buf_printf(out, "#EXT-X-STREAM-INF:BANDWIDTH=%" PRIu64 ",AVERAGE-BANDWIDTH=%" PRIu64, peak, avg);
+        if (r == 0 && codec_usable(a->codec))
+            r = llhls_buf_printf(out, ",CODECS=\"%s\"", a->codec);
+        return r ? r : llhls_buf_printf(out, "\n%saudio.m3u8\n", asrc->dir);
+    }
+    if (a) {
         r = llhls_buf_printf(out,
                              "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"audio\",DEFAULT=YES,AUTOSELECT=YES");
         if (r == 0 && a->channels)
             r = llhls_buf_printf(out, ",CHANNELS=\"%" PRIu32 "\"", a->channels);
         if (r == 0)
-            r = llhls_buf_printf(out, ",URI=\"audio.m3u8\"\n");
+            r = llhls_buf_printf(out, ",URI=\"%saudio.m3u8\"\n", asrc->dir);
     }
-    if (r == 0)
-        r = llhls_buf_printf(out, "#EXT-X-STREAM-INF:BANDWIDTH=%" PRIu64 ",AVERAGE-BANDWIDTH=%" PRIu64, peak, avg);
-
-    int vc = v->present && codec_usable(v->codec), ac = a->present && codec_usable(a->codec);
-    if (r == 0 && (vc || ac))
-        r = llhls_buf_printf(out, ",CODECS=\"%s%s%s\"", vc ? v->codec : "", vc && ac ? "," : "", ac ? a->codec : "");
-    if (v->present) {
-        if (r == 0 && v->width && v->height)
-            r = llhls_buf_printf(out, ",RESOLUTION=%" PRIu32 "x%" PRIu32, v->width, v->height);
-        if (r == 0 && v->frame_rate_milli)
-            r = llhls_buf_printf(out, ",FRAME-RATE=%" PRIu32 ".%03" PRIu32, v->frame_rate_milli / 1000,
-                                 v->frame_rate_milli % 1000);
-        if (r == 0 && a->present)
-            r = llhls_buf_printf(out, ",AUDIO=\"audio\"");
-    }
-    if (r == 0)
-        r = llhls_buf_printf(out, "\n%s\n", v->present ? "video.m3u8" : "audio.m3u8");
+    for (size_t i = 0; i < n && r == 0; i++)
+        if (vars[i].stream->tracks[LLHLS_TRACK_VIDEO].present)
+            r = print_variant(out, &vars[i], a);
     return r;
 }

@@ -39,9 +39,25 @@ uint32_t llhls_playlist_target_duration(const llhls_stream_info_t *st, const llh
  * part, hint, report, skip or server control.  Returns 0 or a buf error. */
 int llhls_playlist_render_media(llhls_buf_t *out, const llhls_media_playlist_t *pl);
 
-/* Appends the multivariant playlist.  bandwidth figures come from the track
+/* Appends the multivariant playlist of one stream: its video variant with
+ * its audio as the audio group.  Bandwidth figures come from the track
  * info; a stream with no video lists its audio playlist alone. */
 int llhls_playlist_render_multivariant(llhls_buf_t *out, const llhls_stream_info_t *st);
+
+/* One rendition of a stream in a multivariant playlist: its stream record,
+ * and the directory of its playlists relative to the multivariant playlist
+ * ("" for the same directory, "../event~8k/" for a sibling). */
+typedef struct llhls_variant {
+    const llhls_stream_info_t *stream;
+    const char *dir;
+} llhls_variant_t;
+
+/* Appends a multivariant playlist with one EXT-X-STREAM-INF per variant
+ * that has video, in the order given (players start from the first), and
+ * one audio group: the audio of the first variant that has some, counted
+ * into every variant's BANDWIDTH.  With no video anywhere, the audio
+ * playlist is the one variant. */
+int llhls_playlist_render_variants(llhls_buf_t *out, const llhls_variant_t *vars, size_t n);
 
 /* Playlist URIs and media URIs, relative to the stream's directory
  * (/APP/NAME/): "video.m3u8", "video/init-3.mp4", "video/41.m4s" (segment),

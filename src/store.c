@@ -20,13 +20,14 @@
 
 #define SEGMENT_VERSION 1
 /* Version 1 stored the window in microseconds; version 2 stores it in
- * milliseconds and adds a flags byte (bit 0: recording). */
+ * milliseconds and adds a flags byte (bit 0: recording).  A version 2
+ * record may end with the publisher's address and when it connected. */
 #define STREAM_VERSION 2
 #define STREAM_VERSION_US 1
 #define SEGMENT_HEAD 32 /* fixed part of a segment record, before its part entries */
 #define PART_ENTRY 9    /* duration_us, size, independent */
 #define SEGMENT_MAX (SEGMENT_HEAD + PART_ENTRY * LLHLS_MAX_PARTS)
-#define STREAM_MAX (8 + LLHLS_NAME_MAX + 29 + LLHLS_TRACKS * (2 + LLHLS_CODEC_MAX + 32))
+#define STREAM_MAX (8 + LLHLS_NAME_MAX + 29 + LLHLS_TRACKS * (2 + LLHLS_CODEC_MAX + 32) + 1 + LLHLS_PEER_MAX + 8)
 
 /* name, NUL, track byte, then up to 12 bytes of big-endian numbers. */
 #define KEY_MAX (LLHLS_NAME_MAX + 2 + 12)
@@ -249,6 +250,8 @@ static size_t stream_encode(unsigned char *out, const llhls_stream_info_t *info)
         p = put_le(p, ti->bandwidth_avg, 4);
         p = put_le(p, ti->init_id, 4);
     }
+    p = put_str(p, info->publisher, LLHLS_PEER_MAX);
+    p = put_le(p, (uint64_t)info->published_ms, 8);
     return (size_t)(p - out);
 }
 
@@ -287,6 +290,11 @@ static int stream_decode(const MDB_val *v, llhls_stream_info_t *info)
         ti->bandwidth_peak = (uint32_t)get_le(&p, 4);
         ti->bandwidth_avg = (uint32_t)get_le(&p, 4);
         ti->init_id = (uint32_t)get_le(&p, 4);
+    }
+    if (version == STREAM_VERSION && p < end) {
+        if (get_str(&p, end, info->publisher, LLHLS_PEER_MAX) < 0 || end - p < 8)
+            goto bad;
+        info->published_ms = (int64_t)get_le(&p, 8);
     }
     return 0;
 bad:
@@ -852,14 +860,21 @@ int llhls_rtxn_get_stream(llhls_rtxn_t *r, const char *stream, llhls_stream_info
 
 int llhls_rtxn_each_stream(llhls_rtxn_t *r, int (*fn)(const llhls_stream_info_t *info, void *ctx), void *ctx)
 {
+    return llhls_rtxn_each_stream_from(r, "", fn, ctx);
+}
+
+int llhls_rtxn_each_stream_from(llhls_rtxn_t *r, const char *from,
+                                int (*fn)(const llhls_stream_info_t *info, void *ctx), void *ctx)
+{
     MDB_cursor *c;
     int rc = mdb_cursor_open(r->txn, r->store->streams, &c);
     if (rc != 0)
         return lmdb_error(rc, "cursor");
     llhls_stream_info_t info;
-    MDB_val kv, dv;
+    MDB_val kv = {strnlen(from, LLHLS_NAME_MAX), (void *)from}, dv;
     int ret = 0;
-    for (rc = mdb_cursor_get(c, &kv, &dv, MDB_FIRST); rc == 0 && ret == 0; rc = mdb_cursor_get(c, &kv, &dv, MDB_NEXT)) {
+    rc = mdb_cursor_get(c, &kv, &dv, kv.mv_size ? MDB_SET_RANGE : MDB_FIRST);
+    for (; rc == 0 && ret == 0; rc = mdb_cursor_get(c, &kv, &dv, MDB_NEXT)) {
         if ((ret = stream_decode(&dv, &info)) < 0)
             break;
         ret = fn(&info, ctx);

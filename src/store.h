@@ -62,6 +62,10 @@ void llhls_store_read_end(llhls_rtxn_t *r);
 int llhls_rtxn_get_stream(llhls_rtxn_t *r, const char *stream, llhls_stream_info_t *out);
 /* Calls fn for every stream, in name order, until it returns non-zero. */
 int llhls_rtxn_each_stream(llhls_rtxn_t *r, int (*fn)(const llhls_stream_info_t *info, void *ctx), void *ctx);
+/* The same from the first stream whose name is >= from: one seek, so that
+ * the streams sharing a prefix are found without a scan of all of them. */
+int llhls_rtxn_each_stream_from(llhls_rtxn_t *r, const char *from,
+                                int (*fn)(const llhls_stream_info_t *info, void *ctx), void *ctx);
 /* Reads the segments of a track with msn >= from_msn, oldest first, into an
  * array the caller frees with free().  Returns 0 (with *n possibly 0) or a
  * negative error. */

@@ -9,22 +9,7 @@
 // Exits 0 whenever it could report (the caller judges the figures), 1 when
 // the browser could not be run at all, 2 on bad arguments.
 
-import { chromium } from 'playwright-core';
-
-const CHROMIUM = process.env.LLHLS_CHROMIUM || '/usr/bin/chromium';
-// Without the background-networking flags Chromium keeps trying to reach
-// outside hosts, which a closed test machine refuses; QUIC is off so that
-// nothing but plain HTTP to the page's origin is attempted.
-const CHROMIUM_ARGS = [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--autoplay-policy=no-user-gesture-required',
-];
+import { launch } from './chromium.mjs';
 
 function parseArgs(argv) {
     const opts = { url: null, seconds: 25, screenshot: null, startTimeout: 20 };
@@ -94,9 +79,7 @@ async function run(opts) {
         codecs: null,
         errors: [],
     };
-    // Playwright gives each launch() a new, empty profile directory and
-    // removes it on close, so no state carries over between runs.
-    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    const browser = await launch();
     try {
         const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
         page.on('pageerror', e => result.errors.push('page: ' + e.message));

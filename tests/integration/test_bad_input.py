@@ -304,7 +304,8 @@ def test_truncated_amf_in_connect_is_closed(live, watch):
 
 # ---- publish ----
 
-@pytest.mark.parametrize('name', ['../etc', 'a' * 200, ''], ids=['dotdot', 'long', 'empty'])
+@pytest.mark.parametrize('name', ['../etc', 'a' * 200, '', '~8k', 'event~', 'event~8k~hi', 'event~.8k'],
+                         ids=['dotdot', 'long', 'empty', 'no-group', 'no-label', 'two-labels', 'dot-label'])
 def test_publish_to_invalid_name_is_refused(live, watch, name):
     with connected(live) as c:
         c.create_stream()

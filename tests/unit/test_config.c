@@ -187,7 +187,7 @@ static void test_config_rejects_unknown_key_with_line(void **state)
 static void test_config_rejects_unknown_section(void **state)
 {
     expect_yaml_error("log:\n  level: info\nrmtp:\n  listen: 0.0.0.0:1935\n",
-                      "test.yaml:3: rmtp: unknown section (expected rtmp, http, store, hls or log)");
+                      "test.yaml:3: rmtp: unknown section (expected rtmp, http, store, hls, log or admin)");
 }
 
 static void test_config_rejects_bad_duration_with_line(void **state)
@@ -705,9 +705,42 @@ static void test_config_parse_listen_forms(void **state)
     assert_int_equal(llhls_config_parse_listen("10.0.0.1:80", small, sizeof(small), &port), -LLHLS_EINVAL);
 }
 
+static void test_config_admin_credentials(void **state)
+{
+    (void)state;
+    llhls_config_t c;
+    llhls_config_default(&c);
+    assert_string_equal(c.admin_token, "");
+    assert_string_equal(c.admin_user, "");
+    assert_int_equal(load(&c, "admin:\n  token: 0123456789abcdef-xyz\n  user: ops\n  password: s3cret-pass\n"), 0);
+    assert_string_equal(c.admin_token, "0123456789abcdef-xyz");
+    assert_string_equal(c.admin_user, "ops");
+    assert_string_equal(c.admin_password, "s3cret-pass");
+    char *argv[] = {"llhls-origin", "--admin-token", "fedcba9876543210", NULL};
+    assert_int_equal(args(&c, 3, argv), 0);
+    assert_string_equal(c.admin_token, "fedcba9876543210");
+}
+
+static void test_config_rejects_bad_admin_credentials(void **state)
+{
+    (void)state;
+    expect_yaml_error("admin:\n  token: short\n", "test.yaml:2: admin.token: expected 16 to 255 characters, got 5");
+    expect_yaml_error("admin:\n  token: \"0123456789 abcdef\"\n",
+                      "test.yaml:2: admin.token: expected printable characters without spaces");
+    expect_yaml_error("admin:\n  user: \"a:b\"\n  password: longenough\n", "admin.user: expected printable characters "
+                                                                         "without spaces and no ':'");
+    expect_yaml_error("admin:\n  user: ops\n", "admin.user and admin.password go together");
+    expect_yaml_error("admin:\n  password: longenough\n", "admin.user and admin.password go together");
+    expect_yaml_error("admin:\n  secret: x\n", "admin.secret");
+    char *argv[] = {"llhls-origin", "--admin-token", "abc", NULL};
+    expect_args_error(3, argv, "--admin-token: expected 16 to 255 characters, got 3");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_config_admin_credentials),
+        cmocka_unit_test(test_config_rejects_bad_admin_credentials),
         cmocka_unit_test(test_config_embedded_default_has_documented_values),
         cmocka_unit_test(test_config_example_file_matches_embedded_default),
         cmocka_unit_test(test_config_yaml_overrides_only_given_keys),

@@ -243,6 +243,94 @@ static void test_cutter_video_rules_hold_with_estimated_durations(void **state)
     run_video_matrix(1);
 }
 
+/* Runs the video as ingest does with early commits: each frame is placed
+ * with the estimated duration; when the part is full once the frame ends
+ * at its nominal duration, the frame goes in with that duration and the
+ * part is closed at once.  The next frame must never start before the
+ * early one ends, or decode times would overlap.  Returns how many parts were closed early. */
+static uint32_t video_run_early(const video_sim_t *v, uint32_t num, uint32_t den, rec_t *r)
+{
+    /* Whole milliseconds, rounded down, as ingest.c gives the frame. */
+    uint32_t nominal = (uint32_t)((uint64_t)den * 1000000 / num) / 1000 * 1000;
+    int64_t last = 0;
+    uint32_t early = 0;
+    for (uint32_t i = 0; i < v->n; i++) {
+        int64_t dur = v->t_us[i + 1] - v->t_us[i];
+        uint32_t hint = (uint32_t)((i ? last : nominal) + 1000);
+        last = dur;
+        if (dur < nominal)
+            fail_msg("frame %u lasts %lld us, less than the %u us an early commit gives it", i, (long long)dur,
+                     nominal);
+        llhls_cut_t cut = llhls_cutter_place(&r->c, v->t_us[i], hint, v->sync[i], -1);
+        if (cut != LLHLS_CUT_NONE)
+            close_part(r);
+        if (cut == LLHLS_CUT_SEGMENT) {
+            r->seg_start_us[r->nseg] = v->t_us[i];
+            r->seg_sync[r->nseg] = v->sync[i];
+            r->seg_first_part[r->nseg] = r->npart;
+            r->nseg++;
+        }
+        if (r->places++ == 0)
+            r->first_cut = cut;
+        if (r->open_samples == 0)
+            r->open_sync = v->sync[i];
+        r->open_samples++;
+        r->seg_samples[r->nseg - 1]++;
+        if (llhls_cutter_part_full(&r->c, v->t_us[i] + nominal, nominal + 2000)) {
+            r->open_ticks += nominal;
+            close_part(r);
+            llhls_cutter_close_part(&r->c, v->t_us[i] + nominal);
+            early++;
+        } else {
+            r->open_ticks += dur;
+        }
+    }
+    close_part(r);
+    return early;
+}
+
+static void test_cutter_early_commits_keep_every_rule(void **state)
+{
+    (void)state;
+    for (size_t ri = 0; ri < sizeof(rates) / sizeof(rates[0]); ri++) {
+        for (size_t gi = 0; gi < sizeof(gops) / sizeof(gops[0]); gi++) {
+            video_sim_t v;
+            video_make(&v, rates[ri].num, rates[ri].den, gops[gi], 180.0);
+            rec_t *r = rec_new(PART_TARGET, SEGMENT_TARGET, 1000000);
+            uint32_t early = video_run_early(&v, rates[ri].num, rates[ri].den, r);
+            check_parts(r, PART_TARGET);
+            check_video_segments(r, &v, SEGMENT_TARGET);
+            /* Every part that is not the last of its segment is full, so
+             * nearly all go out early (a millisecond of rounding may
+             * keep one back now and then). */
+            uint32_t not_last = r->npart - r->nseg;
+            if (early * 100 < not_last * 90)
+                fail_msg("%u/%u fps, %.0f s GOP: %u of %u parts committed early", rates[ri].num, rates[ri].den,
+                         gops[gi], early, not_last);
+            rec_free(r);
+            video_free(&v);
+        }
+    }
+}
+
+static void test_cutter_part_full_needs_085_of_the_target(void **state)
+{
+    (void)state;
+    llhls_cutter_t c;
+    llhls_cutter_init(&c, 1000000, SEGMENT_TARGET);
+    assert_false(llhls_cutter_part_full(&c, 100000, 100000)); /* nothing placed yet */
+    assert_int_equal(llhls_cutter_place(&c, 0, 100000, 1, -1), LLHLS_CUT_SEGMENT);
+    /* A 0.84 s part that a 0.2 s sample would overflow is not closed early:
+     * the next sample might be shorter and fit. */
+    assert_false(llhls_cutter_part_full(&c, 840000, 200000));
+    assert_true(llhls_cutter_part_full(&c, 850000, 200000));
+    assert_false(llhls_cutter_part_full(&c, 850000, 150000));
+    llhls_cutter_close_part(&c, 900000);
+    /* The next sample starts the new part. */
+    assert_int_equal(llhls_cutter_place(&c, 900000, 100000, 0, -1), LLHLS_CUT_NONE);
+    assert_false(llhls_cutter_part_full(&c, 1000000, 100000));
+}
+
 static void test_cutter_first_sample_opens_a_segment(void **state)
 {
     (void)state;
@@ -444,6 +532,8 @@ int main(void)
         cmocka_unit_test(test_cutter_sample_longer_than_target_gets_a_part_of_its_own),
         cmocka_unit_test(test_cutter_video_rules_hold_at_every_frame_rate_and_gop),
         cmocka_unit_test(test_cutter_video_rules_hold_with_estimated_durations),
+        cmocka_unit_test(test_cutter_early_commits_keep_every_rule),
+        cmocka_unit_test(test_cutter_part_full_needs_085_of_the_target),
         cmocka_unit_test(test_cutter_forces_a_segment_rather_than_pass_max_parts),
         cmocka_unit_test(test_cutter_audio_follows_video_segments),
         cmocka_unit_test(test_cutter_audio_only_segments_last_about_the_target),

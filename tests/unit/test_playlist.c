@@ -996,6 +996,86 @@ static void test_multivariant_video_only(void **state)
     free(t);
 }
 
+static char *render_variants(const llhls_variant_t *v, size_t n)
+{
+    llhls_buf_t b;
+    llhls_buf_init(&b, 0);
+    assert_int_equal(llhls_playlist_render_variants(&b, v, n), 0);
+    assert_int_equal(llhls_buf_append(&b, "", 1), 0);
+    size_t len;
+    return (char *)llhls_buf_steal(&b, &len);
+}
+
+static void test_variants_share_the_first_renditions_audio(void **state)
+{
+    (void)state;
+    llhls_stream_info_t hi, lo;
+    av_stream(&hi);
+    av_stream(&lo);
+    llhls_track_info_t *v = &lo.tracks[LLHLS_TRACK_VIDEO];
+    snprintf(v->codec, sizeof(v->codec), "avc1.64002a");
+    v->width = 1920;
+    v->height = 1080;
+    v->frame_rate_milli = 60000;
+    v->bandwidth_peak = 8000000;
+    v->bandwidth_avg = 6000000;
+    /* The second rendition's own audio is not listed: one group serves all. */
+    snprintf(lo.tracks[LLHLS_TRACK_AUDIO].codec, LLHLS_CODEC_MAX, "mp4a.40.5");
+    llhls_variant_t vars[] = {{&hi, "../ev~8k/"}, {&lo, "../ev~1080p/"}};
+    char *t = render_variants(vars, 2);
+    assert_string_equal(t, "#EXTM3U\n"
+                           "#EXT-X-VERSION:6\n"
+                           "#EXT-X-INDEPENDENT-SEGMENTS\n"
+                           "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"audio\",DEFAULT=YES,AUTOSELECT=YES,"
+                           "CHANNELS=\"2\",URI=\"../ev~8k/audio.m3u8\"\n"
+                           "#EXT-X-STREAM-INF:BANDWIDTH=96192000,AVERAGE-BANDWIDTH=80160000,"
+                           "CODECS=\"hvc1.2.4.L183.B0,mp4a.40.2\",RESOLUTION=7680x4320,FRAME-RATE=59.940,"
+                           "AUDIO=\"audio\"\n"
+                           "../ev~8k/video.m3u8\n"
+                           "#EXT-X-STREAM-INF:BANDWIDTH=8192000,AVERAGE-BANDWIDTH=6160000,"
+                           "CODECS=\"avc1.64002a,mp4a.40.2\",RESOLUTION=1920x1080,FRAME-RATE=60.000,"
+                           "AUDIO=\"audio\"\n"
+                           "../ev~1080p/video.m3u8\n");
+    free(t);
+}
+
+static void test_variants_take_audio_from_a_later_rendition(void **state)
+{
+    (void)state;
+    llhls_stream_info_t silent, sound;
+    av_stream(&silent);
+    av_stream(&sound);
+    silent.tracks[LLHLS_TRACK_AUDIO].present = 0;
+    llhls_variant_t vars[] = {{&silent, ""}, {&sound, "../ev~b/"}};
+    char *t = render_variants(vars, 2);
+    assert_non_null(strstr(t, "URI=\"../ev~b/audio.m3u8\"\n"));
+    /* Both variants play with the shared audio, and count it. */
+    const char *first = strstr(t, "#EXT-X-STREAM-INF:BANDWIDTH=96192000,");
+    assert_non_null(first);
+    assert_non_null(strstr(first + 1, "#EXT-X-STREAM-INF:BANDWIDTH=96192000,"));
+    assert_non_null(strstr(t, "AUDIO=\"audio\"\nvideo.m3u8\n"));
+    assert_non_null(strstr(t, "AUDIO=\"audio\"\n../ev~b/video.m3u8\n"));
+    free(t);
+}
+
+static void test_variants_without_video_list_the_audio_alone(void **state)
+{
+    (void)state;
+    llhls_stream_info_t a, b;
+    av_stream(&a);
+    av_stream(&b);
+    a.tracks[LLHLS_TRACK_VIDEO].present = 0;
+    b.tracks[LLHLS_TRACK_VIDEO].present = 0;
+    llhls_variant_t vars[] = {{&a, "../ev~a/"}, {&b, "../ev~b/"}};
+    char *t = render_variants(vars, 2);
+    assert_string_equal(t, "#EXTM3U\n"
+                           "#EXT-X-VERSION:6\n"
+                           "#EXT-X-INDEPENDENT-SEGMENTS\n"
+                           "#EXT-X-STREAM-INF:BANDWIDTH=192000,AVERAGE-BANDWIDTH=160000,CODECS=\"mp4a.40.2\"\n"
+                           "../ev~a/audio.m3u8\n");
+    free(t);
+}
+
 static void test_multivariant_unmeasured_bandwidth_has_floor(void **state)
 {
     (void)state;
@@ -1101,6 +1181,9 @@ int main(void)
         cmocka_unit_test(test_playlist_recording_ended_skips_segment_cut_short),
         cmocka_unit_test(test_playlist_ended_ignores_skip),
         cmocka_unit_test(test_multivariant_video_and_audio),
+        cmocka_unit_test(test_variants_share_the_first_renditions_audio),
+        cmocka_unit_test(test_variants_take_audio_from_a_later_rendition),
+        cmocka_unit_test(test_variants_without_video_list_the_audio_alone),
         cmocka_unit_test(test_multivariant_audio_only),
         cmocka_unit_test(test_multivariant_video_only),
         cmocka_unit_test(test_multivariant_unmeasured_bandwidth_has_floor),
