@@ -8,6 +8,7 @@
 #include "cache_key.h"
 #include "edge_config.h"
 #include "shapes.h"
+#include "viewers.h"
 
 #include <h2o.h>
 #include <pthread.h>
@@ -67,6 +68,8 @@ struct llhls_edge {
     llhls_edge_config_t cfg;
     llhls_cache_t *cache;
     llhls_shapes_t *shapes;                /* part counts of the playlists fetched */
+    llhls_viewers_t *viewers;              /* players per stream, for /metrics and the report */
+    struct llhls_report *report;           /* to the origin's admin API; NULL when not started */
     _Atomic(llhls_origin_set_t *) origins; /* the set in use */
     llhls_edge_limits_t limits;
     llhls_edge_metrics_t metrics;

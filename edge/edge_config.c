@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 #include <yaml.h>
 
@@ -46,9 +47,12 @@ const char llhls_edge_config_embedded[] = "# llhls-edge defaults; conf/llhls-edg
                                           "  max_held_per_connection: 64\n"
                                           "log:\n"
                                           "  level: info                  # error, warn, info or debug\n"
-                                          "  access: \"\"                   # \"\" off, \"-\" stderr, or a file\n";
+                                          "  access: \"\"                   # \"\" off, \"-\" stderr, or a file\n"
+                                          "report:\n"
+                                          "  url: \"\"                      # the origin's /api/edges/report; \"\" off\n"
+                                          "  interval: 2s\n";
 
-typedef enum { KIND_COUNT, KIND_SIZE, KIND_DURATION, KIND_LEVEL, KIND_LOG_PATH } kind_t;
+typedef enum { KIND_COUNT, KIND_SIZE, KIND_DURATION, KIND_LEVEL, KIND_LOG_PATH, KIND_REPORT_URL, KIND_TEXT } kind_t;
 
 /* The keys that hold one value; listen and origins are lists, read apart. */
 typedef enum {
@@ -64,6 +68,10 @@ typedef enum {
     KEY_MAX_HELD_PER_CONNECTION,
     KEY_LOG_LEVEL,
     KEY_LOG_ACCESS,
+    KEY_REPORT_URL,
+    KEY_REPORT_TOKEN,
+    KEY_REPORT_ID,
+    KEY_REPORT_INTERVAL,
     KEY_COUNT
 } key_id_t;
 
@@ -89,11 +97,26 @@ static const key_def_t keys[KEY_COUNT] = {
     [KEY_MAX_HELD_PER_CONNECTION] = {"limits", "max_held_per_connection", NULL, KIND_COUNT, 1, 1000000},
     [KEY_LOG_LEVEL] = {"log", "level", "--log-level", KIND_LEVEL, 0, 0},
     [KEY_LOG_ACCESS] = {"log", "access", "--access-log", KIND_LOG_PATH, 0, 0},
+    [KEY_REPORT_URL] = {"report", "url", "--report-url", KIND_REPORT_URL, 0, 0},
+    [KEY_REPORT_TOKEN] = {"report", "token", "--report-token", KIND_TEXT, 0, LLHLS_SECRET_MAX - 1},
+    [KEY_REPORT_ID] = {"report", "id", "--report-id", KIND_TEXT, 1, 64},
+    [KEY_REPORT_INTERVAL] = {"report", "interval", "--report-interval", KIND_DURATION, US_PER_S / 2, 600 * US_PER_S},
 };
 
 /* What may stand at the top of the file. */
-typedef enum { TOP_LISTEN, TOP_ORIGINS, TOP_THREADS, TOP_CACHE, TOP_TIMEOUTS, TOP_LIMITS, TOP_LOG, TOP_COUNT } top_id_t;
-static const char *const tops[TOP_COUNT] = {"listen", "origins", "threads", "cache", "timeouts", "limits", "log"};
+typedef enum {
+    TOP_LISTEN,
+    TOP_ORIGINS,
+    TOP_THREADS,
+    TOP_CACHE,
+    TOP_TIMEOUTS,
+    TOP_LIMITS,
+    TOP_LOG,
+    TOP_REPORT,
+    TOP_COUNT
+} top_id_t;
+static const char *const tops[TOP_COUNT] = {"listen", "origins", "threads", "cache", "timeouts", "limits", "log",
+                                            "report"};
 
 /* One load: the working copy, and where each key was set, so that the rule
  * between two values blames the one the user actually wrote. */
@@ -140,6 +163,8 @@ static const char *kind_expect(kind_t kind)
     case KIND_DURATION: return "a duration like 2 or 0.5s";
     case KIND_LEVEL: return "one of error, warn, info, debug";
     case KIND_LOG_PATH: return "\"\" (off), \"-\" (stderr) or a file path";
+    case KIND_REPORT_URL: return "\"\" (off) or a URL like http://origin:8080/api/edges/report";
+    case KIND_TEXT: return "printable characters without spaces";
     }
     return "a value";
 }
@@ -147,6 +172,8 @@ static const char *kind_expect(kind_t kind)
 #define LISTEN_EXPECT "ADDR:PORT with a numeric address, like 0.0.0.0:8081 or [::1]:8443"
 
 /* ---- values ---- */
+
+static int origin_parse(const char *url, llhls_edge_origin_t *o, char *why, size_t whylen);
 
 /* Checks text as a value for key k and stores it in c.  On error writes
  * what is wrong (without the location) into why. */
@@ -157,6 +184,38 @@ static int apply_value(llhls_edge_config_t *c, key_id_t k, const char *text, cha
     char lo[32], hi[32];
 
     switch (d->kind) {
+    case KIND_REPORT_URL: {
+        if (text[0] == 0) {
+            c->report_url[0] = c->report_host[0] = c->report_path[0] = 0;
+            return 0;
+        }
+        /* http://HOST[:PORT] as for origins, then the path posted to. */
+        const char *auth = strncasecmp(text, "http://", 7) == 0 ? text + 7 : NULL;
+        const char *slash = auth ? strchr(auth, '/') : NULL;
+        if (slash == NULL || slash[1] == 0 || strlen(text) >= LLHLS_URL_MAX)
+            return llhls_yaml_fail(why, whylen, "expected %s, got '%.80s'", kind_expect(d->kind), text);
+        char base[LLHLS_URL_MAX];
+        snprintf(base, sizeof(base), "%.*s", (int)(slash - text), text);
+        llhls_edge_origin_t o;
+        if (origin_parse(base, &o, why, whylen) != 0)
+            return -LLHLS_ECONFIG;
+        for (const char *p = slash; *p; p++)
+            if (*p <= ' ' || *p > '~')
+                return llhls_yaml_fail(why, whylen, "the path holds a space or a control character, got '%.80s'",
+                                       text);
+        snprintf(c->report_url, sizeof(c->report_url), "%s", text);
+        snprintf(c->report_host, sizeof(c->report_host), "%s", o.host);
+        c->report_port = o.port;
+        snprintf(c->report_path, sizeof(c->report_path), "%s", slash);
+        return 0;
+    }
+    case KIND_TEXT: {
+        if (llhls_config_check_token(text, d->min, d->max, 0, why, whylen) != 0)
+            return -LLHLS_ECONFIG;
+        size_t n = strlen(text);
+        memcpy(k == KEY_REPORT_TOKEN ? c->report_token : c->report_id, text, n + 1);
+        return 0;
+    }
     case KIND_LOG_PATH: {
         size_t n = strlen(text);
         if (n >= LLHLS_PATH_MAX)
@@ -203,6 +262,7 @@ static int apply_value(llhls_edge_config_t *c, key_id_t k, const char *text, cha
     case KEY_CLIENT_IDLE: c->client_idle_timeout_ms = (uint32_t)(v / 1000); break;
     case KEY_CLIENT_SEND: c->client_send_timeout_ms = (uint32_t)(v / 1000); break;
     case KEY_ORIGIN_PROBE: c->probe_interval_ms = (uint32_t)(v / 1000); break;
+    case KEY_REPORT_INTERVAL: c->report_interval_ms = (uint32_t)(v / 1000); break;
     case KEY_MAX_CONNECTIONS: c->max_connections = (uint32_t)v; break;
     case KEY_MAX_HELD: c->max_held = (uint32_t)v; break;
     case KEY_MAX_HELD_PER_CONNECTION: c->max_held_per_connection = (uint32_t)v; break;
@@ -611,7 +671,8 @@ static int load_top(yctx_t *y, const yaml_node_t *kn, const yaml_node_t *vn)
     if (t < 0)
         return llhls_yaml_fail(
             y->err, y->errlen,
-            "%s:%d: %.60s: unknown key (expected listen, origins, threads, cache, timeouts, limits or log)", y->name,
+            "%s:%d: %.60s: unknown key (expected listen, origins, threads, cache, timeouts, limits, log or report)",
+            y->name,
             llhls_yaml_node_line(kn), name);
     if (y->l->top_line[t] > 0)
         return llhls_yaml_fail(y->err, y->errlen, "%s:%d: %s: given twice (first on line %d)", y->name,
@@ -667,6 +728,16 @@ void llhls_edge_config_default(llhls_edge_config_t *c)
         fprintf(stderr, "llhls-edge: %s\n", err);
         abort();
     }
+    /* The edge names itself to the origin by its host name unless told. */
+    char host[256] = "";
+    gethostname(host, sizeof(host) - 1);
+    size_t n = 0;
+    for (const char *p = host; *p && n < sizeof(c->report_id) - 1; p++)
+        if (*p > ' ' && *p <= '~')
+            c->report_id[n++] = *p;
+    c->report_id[n] = 0;
+    if (n == 0)
+        snprintf(c->report_id, sizeof(c->report_id), "edge");
 }
 
 /* Copies the working copy out when everything in it is valid. */
@@ -708,6 +779,10 @@ enum {
     OPT_CACHE_SIZE,
     OPT_LOG_LEVEL,
     OPT_ACCESS_LOG,
+    OPT_REPORT_URL,
+    OPT_REPORT_TOKEN,
+    OPT_REPORT_ID,
+    OPT_REPORT_INTERVAL,
 };
 
 static const struct option long_options[] = {
@@ -720,6 +795,10 @@ static const struct option long_options[] = {
     {"cache-size", required_argument, NULL, OPT_CACHE_SIZE},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"access-log", required_argument, NULL, OPT_ACCESS_LOG},
+    {"report-url", required_argument, NULL, OPT_REPORT_URL},
+    {"report-token", required_argument, NULL, OPT_REPORT_TOKEN},
+    {"report-id", required_argument, NULL, OPT_REPORT_ID},
+    {"report-interval", required_argument, NULL, OPT_REPORT_INTERVAL},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -736,6 +815,10 @@ static int option_key(int val)
     case OPT_CACHE_SIZE: return KEY_CACHE_SIZE;
     case OPT_LOG_LEVEL: return KEY_LOG_LEVEL;
     case OPT_ACCESS_LOG: return KEY_LOG_ACCESS;
+    case OPT_REPORT_URL: return KEY_REPORT_URL;
+    case OPT_REPORT_TOKEN: return KEY_REPORT_TOKEN;
+    case OPT_REPORT_ID: return KEY_REPORT_ID;
+    case OPT_REPORT_INTERVAL: return KEY_REPORT_INTERVAL;
     default: return -1;
     }
 }
@@ -938,6 +1021,11 @@ void llhls_edge_config_usage(FILE *f, const char *argv0)
             "      --cache-size SIZE       memory for cached objects (default %s)\n"
             "      --log-level LEVEL       error, warn, info or debug (default %s)\n"
             "      --access-log PATH       access log file, - for stderr, \"\" for none\n"
+            "      --report-url URL        post a summary to the origin's admin API,\n"
+            "                              http://ORIGIN:PORT/api/edges/report\n"
+            "      --report-token TOKEN    its admin token (Authorization: Bearer)\n"
+            "      --report-id NAME        this edge's name in the report (default: host name)\n"
+            "      --report-interval S     how often (default 2 s)\n"
             "                              (default %s)\n"
             "  -h, --help                  print this help and exit\n"
             "  -V, --version               print the version and exit\n"

@@ -7,6 +7,7 @@
 #include "error.h"
 #include "log.h"
 #include "process.h"
+#include "report.h"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -14,6 +15,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+typedef struct viewer_lines {
+    char *buf;
+    size_t *n;
+    size_t cap;
+} viewer_lines_t;
+
+static void viewer_line(const char *stream, uint32_t count, void *ctx)
+{
+    viewer_lines_t *v = ctx;
+    size_t n = *v->n;
+    *v->n += (size_t)snprintf(v->buf + n, n < v->cap ? v->cap - n : 0, "llhls_edge_viewers{stream=\"%s\"} %u\n",
+                              stream, count);
+}
 
 int llhls_edge_metrics_render(llhls_edge_t *e, h2o_mem_pool_t *pool, h2o_iovec_t *out)
 {
@@ -59,6 +75,12 @@ int llhls_edge_metrics_render(llhls_edge_t *e, h2o_mem_pool_t *pool, h2o_iovec_t
     llhls_origin_set_t *set = atomic_load(&e->origins);
     for (size_t i = 0; i < set->n; i++)
         P("llhls_edge_origin_up{origin=\"%s\"} %d\n", set->origins[i].conf.url, !atomic_load(&set->origins[i].down));
+    P("# HELP llhls_edge_viewers Client connections that asked for a stream in the last 10 s.\n"
+      "# TYPE llhls_edge_viewers gauge\n");
+    struct timespec mono;
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    viewer_lines_t vl = {buf, &n, cap};
+    llhls_viewers_each(e->viewers, (int64_t)mono.tv_sec * 1000 + mono.tv_nsec / 1000000, viewer_line, &vl);
 #undef M
 #undef P
     *out = h2o_iovec_init(buf, n < cap ? n : cap);
@@ -177,6 +199,10 @@ static void reload(llhls_edge_t *e, int argc, char **argv)
     e->cfg.max_held = next.max_held;
     e->cfg.max_held_per_connection = next.max_held_per_connection;
     e->cfg.log_level = next.log_level;
+    if (e->report) {
+        llhls_report_configure(e->report, &next);
+        LLHLS_INFO("edge", "reload: reports %s%s", next.report_url[0] ? "to " : "off", next.report_url);
+    }
     LLHLS_INFO("edge", "configuration reloaded from %s", path ? path : "the command line");
 }
 
@@ -206,6 +232,9 @@ int main(int argc, char **argv)
 
     e->cache = llhls_cache_create(e->cfg.cache_size);
     e->shapes = llhls_shapes_create();
+    e->viewers = llhls_viewers_create();
+    if (e->viewers == NULL)
+        return 1;
     llhls_edge_limits_set(e, &e->cfg);
     llhls_origin_set_t *set = llhls_origin_set_make(&e->cfg, NULL);
     if (set == NULL)
@@ -240,6 +269,7 @@ int main(int argc, char **argv)
                    llhls_worker_port(&e->workers[0], i));
     for (size_t i = 0; i < set->n; i++)
         LLHLS_INFO("edge", "origin: %s", set->origins[i].conf.url);
+    e->report = llhls_report_start(&e->workers[0]);
     for (size_t i = 0; i < e->nworkers; i++)
         pthread_create(&e->workers[i].thread, NULL, llhls_worker_main, &e->workers[i]);
 
@@ -254,6 +284,7 @@ int main(int argc, char **argv)
         break;
     }
     uv_timer_stop(&probe);
+    llhls_report_stop(e->report);
     for (size_t i = 0; i < e->nworkers; i++)
         llhls_worker_stop(&e->workers[i]);
     for (size_t i = 0; i < e->nworkers; i++)

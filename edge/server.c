@@ -443,6 +443,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         send_simple(w, req, 200, "OK", "ok\n", "no-store");
         return 0;
     }
+    llhls_viewers_seen(e->viewers, path, path_len, req->conn->id, now_ms());
     const char *query = NULL;
     size_t query_len = 0;
     if (req->query_at != SIZE_MAX) {

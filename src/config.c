@@ -353,6 +353,20 @@ static const char *kind_expect(kind_t kind)
     return "a value";
 }
 
+int llhls_config_check_token(const char *s, size_t min, size_t max, int no_colon, char *why, size_t whylen)
+{
+    /* Printable ASCII without spaces: a value that survives an HTTP header
+     * intact. */
+    size_t n = strlen(s);
+    if (n < min || n > max)
+        return llhls_yaml_fail(why, whylen, "expected %zu to %zu characters, got %zu", min, max, n);
+    for (size_t i = 0; i < n; i++)
+        if (s[i] <= ' ' || s[i] > '~' || (no_colon && s[i] == ':'))
+            return llhls_yaml_fail(why, whylen, "expected printable characters without spaces%s",
+                                   no_colon ? " and no ':'" : "");
+    return 0;
+}
+
 /* ---- applying one value ---- */
 
 /* Checks text as a value for key k and stores it in c.  On error writes
@@ -388,16 +402,10 @@ static int apply_value(llhls_config_t *c, key_id_t k, const char *text, char *wh
         return 0;
     }
     case KIND_SECRET: {
-        /* Printable ASCII without spaces: a value that survives an HTTP
-         * header intact; the user name of basic auth has no ':' either. */
+        /* The user name of basic auth has no ':' either. */
+        if (llhls_config_check_token(text, d->min, d->max, k == KEY_ADMIN_USER, why, whylen) != 0)
+            return -LLHLS_ECONFIG;
         size_t n = strlen(text);
-        if (n < d->min || n > d->max)
-            return llhls_yaml_fail(why, whylen, "expected %llu to %llu characters, got %zu",
-                                   (unsigned long long)d->min, (unsigned long long)d->max, n);
-        for (size_t i = 0; i < n; i++)
-            if (text[i] <= ' ' || text[i] > '~' || (k == KEY_ADMIN_USER && text[i] == ':'))
-                return llhls_yaml_fail(why, whylen, "expected %s%s", kind_expect(d->kind),
-                                       k == KEY_ADMIN_USER ? " and no ':'" : "");
         char *dst = k == KEY_ADMIN_TOKEN ? c->admin_token : k == KEY_ADMIN_USER ? c->admin_user : c->admin_password;
         memcpy(dst, text, n + 1);
         return 0;

@@ -73,6 +73,10 @@ int llhls_config_parse_listen(const char *s, char *addr, size_t addrlen, int *po
 int llhls_config_parse_size(const char *s, uint64_t *out);
 /* Parses seconds "2", "0.33334", "1.5s", "500ms" into microseconds. */
 int llhls_config_parse_duration(const char *s, uint64_t *us);
+/* Checks a credential or a name sent in HTTP headers: min to max bytes of
+ * printable ASCII without spaces (and without ':' when no_colon).  Returns
+ * 0 or -LLHLS_ECONFIG with why set ("expected ..."). */
+int llhls_config_check_token(const char *s, size_t min, size_t max, int no_colon, char *why, size_t whylen);
 /* Parses a plain decimal count (no sign, no spaces).  Returns 0 or
  * -LLHLS_EINVAL. */
 int llhls_config_parse_count(const char *s, uint64_t *out);

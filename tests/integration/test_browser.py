@@ -21,13 +21,15 @@ def need_browser():
         pytest.skip('%s is not installed (scripts/setup installs Debian\'s chromium)' % CHROMIUM)
     if not os.path.isdir(os.path.join(SRC, 'node_modules', 'playwright-core')):
         pytest.skip('node_modules/playwright-core is missing (scripts/setup runs npm ci)')
-    # scripts/setup puts hls.js beside the page; do the same when only npm ci ran.
-    lib = os.path.join(WWW, 'lib', 'hls.min.js')
-    if not os.path.exists(lib):
-        dist = os.path.join(SRC, 'node_modules', 'hls.js', 'dist', 'hls.min.js')
-        assert os.path.exists(dist), 'neither %s nor %s exists: run scripts/setup' % (lib, dist)
-        os.makedirs(os.path.dirname(lib), exist_ok=True)
-        shutil.copyfile(dist, lib)
+    # scripts/setup puts hls.js and uPlot beside the pages; do the same when
+    # only npm ci ran.
+    for pkg, name in (('hls.js', 'hls.min.js'), ('uplot', 'uPlot.iife.min.js'), ('uplot', 'uPlot.min.css')):
+        lib = os.path.join(WWW, 'lib', name)
+        if not os.path.exists(lib):
+            dist = os.path.join(SRC, 'node_modules', pkg, 'dist', name)
+            assert os.path.exists(dist), 'neither %s nor %s exists: run scripts/setup' % (lib, dist)
+            os.makedirs(os.path.dirname(lib), exist_ok=True)
+            shutil.copyfile(dist, lib)
 
 
 def run_player(url, screenshot):

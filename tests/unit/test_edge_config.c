@@ -104,6 +104,8 @@ static void assert_documented_defaults(const llhls_edge_config_t *c)
     assert_int_equal(c->max_held_per_connection, 64);
     assert_int_equal(c->log_level, LLHLS_LOG_INFO);
     assert_string_equal(c->access_log, "");
+    assert_string_equal(c->report_url, "");
+    assert_int_equal(c->report_interval_ms, 2000);
 }
 
 /* ---- defaults and the example file ---- */
@@ -120,6 +122,9 @@ static void test_edge_config_embedded_default_has_documented_values(void **state
     llhls_edge_config_t d;
     llhls_edge_config_default(&d);
     assert_documented_defaults(&d);
+    /* The host name is the one default that is not in the text. */
+    assert_true(d.report_id[0] != 0);
+    memcpy(c.report_id, d.report_id, sizeof(c.report_id));
     assert_memory_equal(&c, &d, sizeof(d));
 }
 
@@ -135,6 +140,7 @@ static void test_edge_config_example_file_matches_embedded_default(void **state)
         fail_msg("%s: %s", path, err);
     llhls_edge_config_default(&def);
     assert_documented_defaults(&from_file);
+    memcpy(from_file.report_id, def.report_id, sizeof(def.report_id));
     /* Both start zeroed, so equal bytes mean every key is in the file. */
     assert_memory_equal(&from_file, &def, sizeof(def));
 }
@@ -395,8 +401,8 @@ static void test_edge_config_origin_parse_forms(void **state)
 static void test_edge_config_rejects_unknown_keys_everywhere(void **state)
 {
     expect_yaml_error("threads: 2\nthread: 4\n",
-                      "edge.yaml:2: thread: unknown key (expected listen, origins, threads, cache, timeouts, limits "
-                      "or log)");
+                      "edge.yaml:2: thread: unknown key (expected listen, origins, threads, cache, timeouts, limits, "
+                      "log or report)");
     expect_yaml_error("timeouts:\n  client_idle: 5s\n  idle: 5s\n",
                       "edge.yaml:3: timeouts.idle: unknown key (timeouts has upstream_connect, upstream_response, "
                       "client_idle, client_send, origin_probe)");
@@ -900,9 +906,59 @@ static void test_edge_config_usage_lists_every_flag_with_default(void **state)
     free(text);
 }
 
+static void test_edge_config_report_section(void **state)
+{
+    (void)state;
+    llhls_edge_config_t c;
+    llhls_edge_config_default(&c);
+    assert_string_equal(c.report_url, "");
+    assert_int_equal(c.report_interval_ms, 2000);
+    assert_true(strlen(c.report_id) > 0);
+    assert_int_equal(load(&c, "report:\n  url: http://origin.example:8080/api/edges/report\n"
+                              "  token: tok-0123456789abcdef\n  id: edge-paris-1\n  interval: 5s\n"), 0);
+    assert_string_equal(c.report_host, "origin.example");
+    assert_int_equal(c.report_port, 8080);
+    assert_string_equal(c.report_path, "/api/edges/report");
+    assert_string_equal(c.report_token, "tok-0123456789abcdef");
+    assert_string_equal(c.report_id, "edge-paris-1");
+    assert_int_equal(c.report_interval_ms, 5000);
+    const char *path = NULL;
+    char *argv[] = {"llhls-edge", "--report-url", "http://[::1]/r", "--report-interval", "0.5", NULL};
+    assert_int_equal(args(&c, 5, argv, &path), 0);
+    assert_string_equal(c.report_host, "::1");
+    assert_int_equal(c.report_port, 80);
+    assert_string_equal(c.report_path, "/r");
+    assert_int_equal(c.report_interval_ms, 500);
+}
+
+static void test_edge_config_rejects_bad_report_values(void **state)
+{
+    (void)state;
+    static const char *const url_expect =
+        "report.url: expected \"\" (off) or a URL like http://origin:8080/api/edges/report, got ";
+    char want[256];
+    snprintf(want, sizeof(want), "edge.yaml:2: %s'http://origin:8080'", url_expect);
+    expect_yaml_error("report:\n  url: http://origin:8080\n", want);
+    snprintf(want, sizeof(want), "edge.yaml:2: %s'https://origin/api/edges/report'", url_expect);
+    expect_yaml_error("report:\n  url: https://origin/api/edges/report\n", want);
+    expect_yaml_error_prefix("report:\n  url: http://or igin/x\n", "edge.yaml:2: report.url: the host may hold only");
+    expect_yaml_error("report:\n  url: http://origin:99999/x\n",
+                      "edge.yaml:2: report.url: the port must be 1 to 65535, got 'http://origin:99999'");
+    expect_yaml_error("report:\n  interval: 0.1s\n",
+                      "edge.yaml:2: report.interval: expected a duration from 0.5 s to 600 s, got '0.1s'");
+    expect_yaml_error("report:\n  id: \"a b\"\n", "edge.yaml:2: report.id: expected printable characters without spaces");
+    expect_yaml_error_prefix("report:\n  every: 2s\n", "edge.yaml:2: report.every: unknown key");
+    char *argv[] = {"llhls-edge", "--report-url", "ftp://x/y", NULL};
+    snprintf(want, sizeof(want), "--report-url: expected \"\" (off) or a URL like "
+                                 "http://origin:8080/api/edges/report, got 'ftp://x/y'");
+    expect_args_error(3, argv, want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_edge_config_report_section),
+        cmocka_unit_test(test_edge_config_rejects_bad_report_values),
         cmocka_unit_test(test_edge_config_embedded_default_has_documented_values),
         cmocka_unit_test(test_edge_config_example_file_matches_embedded_default),
         cmocka_unit_test(test_edge_config_yaml_sets_every_key),
