@@ -283,12 +283,15 @@ int main(int argc, char **argv)
         LLHLS_INFO("edge", "signal %d: stopping", sig);
         break;
     }
-    uv_timer_stop(&probe);
+    /* The report stops at once (a post in flight is cancelled); the probe
+     * timer belongs to worker 0's loop, so it is left to that loop's end
+     * rather than touched from this thread. */
     llhls_report_stop(e->report);
     for (size_t i = 0; i < e->nworkers; i++)
         llhls_worker_stop(&e->workers[i]);
     for (size_t i = 0; i < e->nworkers; i++)
         pthread_join(e->workers[i].thread, NULL);
+    uv_timer_stop(&probe);
     LLHLS_INFO("edge", "stopped");
     return 0;
 }

@@ -19,8 +19,10 @@ from conftest import Edge, Origin, publish, stop_publisher
 class Receiver:
     """Takes POSTs on 127.0.0.1:PORT and keeps (time, headers, JSON body)."""
 
-    def __init__(self):
+    def __init__(self, status=204):
         self.reports = []
+        self.status = status
+        self.hang = None  # an Event: answers wait for it
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -28,7 +30,10 @@ class Receiver:
                 n = int(self.headers.get('Content-Length', 0))
                 body = json.loads(self.rfile.read(n))
                 outer.reports.append((time.monotonic(), dict(self.headers), body, self.path))
-                self.send_response(204)
+                if outer.hang is not None:
+                    outer.hang.wait(30)
+                self.send_response(outer.status)
+                self.send_header('Content-Length', '0')
                 self.end_headers()
 
             def log_message(self, *args):
@@ -133,9 +138,12 @@ def test_sighup_applies_a_new_interval_and_url(live, tmp_path):
         time.sleep(1.5)
         assert len(rx.reports) == 0
         conf.write_text('report:\n  url: %s\n  interval: 0.5s\n  id: renamed\n' % rx.url())
+        hup = time.monotonic()
         edge.proc.send_signal(signal.SIGHUP)
         reports = rx.wait(3, timeout=10)
         assert len(reports) >= 3, edge.log_text()
+        # The new interval applies at once, not when the old 5 s ran out.
+        assert reports[0][0] - hup < 1.5, reports[0][0] - hup
         assert reports[-1][2]['id'] == 'renamed' and reports[-1][2]['interval_ms'] == 500
         conf.write_text('report:\n  url: ""\n')
         edge.proc.send_signal(signal.SIGHUP)
@@ -146,3 +154,80 @@ def test_sighup_applies_a_new_interval_and_url(live, tmp_path):
     finally:
         edge.stop()
         rx.close()
+
+
+def test_a_refusing_receiver_is_logged_once_per_change(live):
+    rx = Receiver(status=500)
+    edge = Edge([live.url('')], args=['--report-url', rx.url(), '--report-interval', '0.5'])
+    try:
+        rx.wait(4)
+        assert len(rx.reports) >= 4
+        fails = [l for l in edge.log if 'report to' in l and 'failed' in l]
+        assert len(fails) == 1 and '500' in fails[0], edge.log_text()
+        rx.status = 204
+        n = len(rx.reports)
+        rx.wait(n + 3)
+        time.sleep(0.3)
+        again = [l for l in edge.log if 'report to' in l and 'accepted again' in l]
+        assert len(again) == 1, edge.log_text()
+        assert len([l for l in edge.log if 'report to' in l and 'failed' in l]) == 1
+        assert edge.get('/live/rep/video.m3u8').status == 200
+    finally:
+        edge.stop()
+        rx.close()
+
+
+def test_sigterm_stops_with_a_report_in_flight(live):
+    rx = Receiver()
+    rx.hang = threading.Event()
+    edge = Edge([live.url('')], args=['--report-url', rx.url(), '--report-interval', '0.5'])
+    try:
+        rx.wait(1)
+        assert len(rx.reports) == 1
+        # The receiver holds the first report: no second one is sent while
+        # it is in flight.
+        time.sleep(1.6)
+        assert len(rx.reports) == 1
+        t = time.monotonic()
+        assert edge.stop() == 0, edge.log_text()
+        assert time.monotonic() - t < 3
+        assert any('stopped' in l for l in edge.log), edge.log_text()
+    finally:
+        rx.hang.set()
+        edge.stop()
+        rx.close()
+
+
+def test_the_origin_lists_a_reporting_edge():
+    token = 'report-token-0123456789abcdef'
+    o = Origin(args=['--admin-token', token])
+    p = publish(o.rtmp('live/listed'))
+    edge = None
+    c = None
+    try:
+        o.wait_for('/live/listed/video.m3u8', lambda pl: len(pl.complete_segments()) >= 1, timeout=40)
+        edge = Edge([o.url('')], args=['--report-url', o.url('/api/edges/report'), '--report-token', token,
+                                       '--report-id', 'edge-listed', '--report-interval', '0.5'])
+        c = http.client.HTTPConnection('127.0.0.1', edge.http_port, timeout=10)
+        c.request('GET', '/live/listed/video.m3u8')
+        assert c.getresponse().read()
+        deadline = time.monotonic() + 10
+        listed = None
+        while time.monotonic() < deadline:
+            r = o.get('/api/edges', headers={'Authorization': 'Bearer ' + token})
+            assert r.status == 200, r.text
+            edges = [e for e in json.loads(r.text)['edges'] if e['id'] == 'edge-listed']
+            if edges and edges[0].get('viewers') == {'live/listed': 1}:
+                listed = edges[0]
+                break
+            time.sleep(0.2)
+        assert listed is not None, edge.log_text()
+        assert listed['gone'] is False and listed['listen'] == 'http://127.0.0.1:%d' % edge.http_port
+        assert not [l for l in edge.log if 'report to' in l and 'failed' in l], edge.log_text()
+    finally:
+        if c:
+            c.close()
+        if edge:
+            edge.stop()
+        stop_publisher(p)
+        o.stop()

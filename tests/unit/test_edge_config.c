@@ -913,7 +913,13 @@ static void test_edge_config_report_section(void **state)
     llhls_edge_config_default(&c);
     assert_string_equal(c.report_url, "");
     assert_int_equal(c.report_interval_ms, 2000);
-    assert_true(strlen(c.report_id) > 0);
+    /* The id defaults to the host name (those hosts have plain names). */
+    char host[256] = "";
+    gethostname(host, sizeof(host) - 1);
+    if (host[0] && strlen(host) <= 64 && strchr(host, ' ') == NULL)
+        assert_string_equal(c.report_id, host);
+    else
+        assert_true(strlen(c.report_id) > 0);
     assert_int_equal(load(&c, "report:\n  url: http://origin.example:8080/api/edges/report\n"
                               "  token: tok-0123456789abcdef\n  id: edge-paris-1\n  interval: 5s\n"), 0);
     assert_string_equal(c.report_host, "origin.example");
@@ -948,6 +954,20 @@ static void test_edge_config_rejects_bad_report_values(void **state)
                       "edge.yaml:2: report.interval: expected a duration from 0.5 s to 600 s, got '0.1s'");
     expect_yaml_error("report:\n  id: \"a b\"\n", "edge.yaml:2: report.id: expected printable characters without spaces");
     expect_yaml_error_prefix("report:\n  every: 2s\n", "edge.yaml:2: report.every: unknown key");
+    /* What goes into the request head cannot carry a line break. */
+    expect_yaml_error_prefix("report:\n  url: \"http://origin/a\\r\\nX-Evil: 1\"\n",
+                             "edge.yaml:2: report.url: the path holds a space or a control character");
+    expect_yaml_error_prefix("report:\n  url: \"http://origin/a b\"\n",
+                             "edge.yaml:2: report.url: the path holds a space or a control character");
+    expect_yaml_error_prefix("report:\n  token: \"tok\\r\\nX-Evil: 1\"\n", "edge.yaml:2: report.token: ");
+    expect_yaml_error_prefix("report:\n  id: \"\"\n", "edge.yaml:2: report.id: ");
+    char longid[100];
+    snprintf(longid, sizeof(longid), "report:\n  id: %065d\n", 1);
+    expect_yaml_error_prefix(longid, "edge.yaml:2: report.id: ");
+    expect_yaml_error("report:\n  interval: 601s\n",
+                      "edge.yaml:2: report.interval: expected a duration from 0.5 s to 600 s, got '601s'");
+    expect_yaml_error_prefix("report:\n  url: http:///api/edges/report\n", "edge.yaml:2: report.url: ");
+    expect_yaml_error_prefix("report: 5\n", "edge.yaml:1: report: ");
     char *argv[] = {"llhls-edge", "--report-url", "ftp://x/y", NULL};
     snprintf(want, sizeof(want), "--report-url: expected \"\" (off) or a URL like "
                                  "http://origin:8080/api/edges/report, got 'ftp://x/y'");

@@ -95,6 +95,68 @@ static void test_viewers_ignore_paths_without_a_stream(void **state)
     llhls_viewers_destroy(v);
 }
 
+static void test_viewers_ignore_names_a_publisher_cannot_have(void **state)
+{
+    (void)state;
+    llhls_viewers_t *v = llhls_viewers_create();
+    /* What h2o hands over is percent-decoded: quotes, newlines and spaces
+     * would break a /metrics label. */
+    seen(v, "/live/a\"} 9\nx/video.m3u8", 1, T0);
+    seen(v, "/live/a b/video.m3u8", 2, T0);
+    seen(v, "/live/.hidden/video.m3u8", 3, T0);
+    seen(v, "/li\\ve/a/video.m3u8", 4, T0);
+    char longer[200];
+    snprintf(longer, sizeof(longer), "/live/%065d/video.m3u8", 7);
+    seen(v, longer, 5, T0);
+    assert_int_equal(llhls_viewers_each(v, T0, NULL, NULL), 0);
+    /* The longest names allowed, and a rendition mark, are streams. */
+    char longest[200];
+    snprintf(longest, sizeof(longest), "/%064d/%064d/video.m3u8", 1, 2);
+    seen(v, longest, 6, T0);
+    seen(v, "/live/event~8k/video.m3u8", 7, T0);
+    seen(v, "/Live_1/a.b-c/video/3.2.m4s", 8, T0);
+    tally_t t = {0};
+    assert_int_equal(llhls_viewers_each(v, T0, collect, &t), 3);
+    assert_int_equal(count_of(&t, "live/event~8k"), 1);
+    assert_int_equal(count_of(&t, "Live_1/a.b-c"), 1);
+    assert_int_equal(strlen(longest + 1) - strlen("/video.m3u8"), 129);
+    llhls_viewers_destroy(v);
+}
+
+static void find_late(const char *stream, uint32_t n, void *ctx)
+{
+    if (strcmp(stream, "live/late") == 0 || strcmp(stream, "live/s0") == 0)
+        collect(stream, n, ctx);
+}
+
+static void test_viewers_count_a_bounded_number_of_streams(void **state)
+{
+    (void)state;
+    llhls_viewers_t *v = llhls_viewers_create();
+    char path[64];
+    for (int i = 0; i < LLHLS_VIEWER_STREAMS; i++) {
+        snprintf(path, sizeof(path), "/live/s%d/video.m3u8", i);
+        seen(v, path, (uint64_t)i + 1, T0);
+    }
+    /* One stream more while all are watched: not counted, and the others
+     * keep their counts. */
+    seen(v, "/live/late/video.m3u8", 5000, T0 + 1);
+    tally_t t = {0};
+    assert_int_equal(llhls_viewers_each(v, T0 + 1, NULL, NULL), LLHLS_VIEWER_STREAMS);
+    /* Once one stream has had no request for the window, a new stream
+     * takes its place and starts from its own viewers only. */
+    for (int i = 1; i < LLHLS_VIEWER_STREAMS; i++) {
+        snprintf(path, sizeof(path), "/live/s%d/video.m3u8", i);
+        seen(v, path, (uint64_t)i + 1, T0 + 6000);
+    }
+    seen(v, "/live/late/video.m3u8", 5000, T0 + LLHLS_VIEWER_WINDOW_MS + 1);
+    seen(v, "/live/late/video.m3u8", 1, T0 + LLHLS_VIEWER_WINDOW_MS + 2);
+    assert_int_equal(llhls_viewers_each(v, T0 + LLHLS_VIEWER_WINDOW_MS + 2, find_late, &t), LLHLS_VIEWER_STREAMS + 1);
+    assert_int_equal(t.n, 1);
+    assert_int_equal(count_of(&t, "live/late"), 2);
+    llhls_viewers_destroy(v);
+}
+
 static void test_viewers_table_grows_and_stays_bounded(void **state)
 {
     (void)state;
@@ -123,6 +185,8 @@ int main(void)
         cmocka_unit_test(test_viewers_counts_each_connection_once_per_stream),
         cmocka_unit_test(test_viewers_forgets_connections_after_the_window),
         cmocka_unit_test(test_viewers_ignore_paths_without_a_stream),
+        cmocka_unit_test(test_viewers_ignore_names_a_publisher_cannot_have),
+        cmocka_unit_test(test_viewers_count_a_bounded_number_of_streams),
         cmocka_unit_test(test_viewers_table_grows_and_stays_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
