@@ -1,7 +1,8 @@
 // The llhls player page: plays the multivariant playlist named by ?src= with
 // hls.js in low-latency mode and shows what a viewer of a live stream cares
 // about (how far behind live, which rendition, how much is buffered, frames
-// dropped, stalls). The same figures are kept in window.llhlsStats so that
+// dropped, stalls), with keys to hide them, turn the sound on and pick a
+// rendition. The same figures are kept in window.llhlsStats so that
 // the browser tests read what the overlay shows.
 
 const STATS_INTERVAL_MS = 250;
@@ -12,6 +13,7 @@ const MAX_LATENCY_SAMPLES = 2400;
 const video = document.getElementById('video');
 const overlay = document.getElementById('stats');
 const errorBox = document.getElementById('error');
+const unmuteButton = document.getElementById('unmute');
 
 const stats = {
     src: null,
@@ -103,9 +105,10 @@ function fmt(v, digits) {
 function describeRendition(r) {
     if (!r)
         return '–';
-    const size = r.height ? r.height + 'p' : 'audio';
+    const size = r.height ? (r.width ? r.width + 'x' + r.height : r.height + 'p') : 'audio';
     const rate = r.bitrate ? (r.bitrate / 1e6).toFixed(2) + ' Mbit/s' : '';
-    return rate ? size + ' ' + rate : size;
+    const which = r.count > 1 ? 'level ' + (r.level + 1) + '/' + r.count + (r.auto ? ' auto' : ' fixed') : '';
+    return [size, rate, which].filter(Boolean).join('  ');
 }
 
 function sample(hls) {
@@ -126,7 +129,9 @@ function sample(hls) {
         stats.hlsLatency = hls.latency || null;
         stats.targetLatency = hls.targetLatency;
         const level = hls.levels && hls.currentLevel >= 0 ? hls.levels[hls.currentLevel] : null;
-        stats.rendition = level ? { height: level.height || 0, width: level.width || 0, bitrate: level.bitrate || 0 } : null;
+        stats.rendition = level ? { height: level.height || 0, width: level.width || 0, bitrate: level.bitrate || 0,
+                                    level: hls.currentLevel, count: hls.levels.length, auto: hls.autoLevelEnabled }
+                                : null;
         // Samples go on during a stall: the viewer falls behind live then.
         if (stats.latency !== null && !video.paused) {
             stats.latencySamples.push(stats.latency);
@@ -147,7 +152,36 @@ function sample(hls) {
     ].join('\n');
 }
 
+// Keys for the viewer: s shows or hides the figures, m toggles the sound,
+// l steps to the next rendition and a gives the choice back to hls.js.
+// current() is the hls.js instance, or null once it is gone.
+function watchKeys(current) {
+    document.addEventListener('keydown', ev => {
+        if (ev.ctrlKey || ev.metaKey || ev.altKey)
+            return;
+        const hls = current();
+        if (ev.key === 's') {
+            overlay.hidden = !overlay.hidden;
+        } else if (ev.key === 'm') {
+            setMuted(!video.muted);
+        } else if (ev.key === 'l' && hls && hls.levels && hls.levels.length > 1) {
+            // nextLevel switches at the next fragment boundary, without a stall.
+            hls.nextLevel = (Math.max(hls.currentLevel, 0) + 1) % hls.levels.length;
+        } else if (ev.key === 'a' && hls) {
+            hls.nextLevel = -1;
+        }
+    });
+}
+
+// Browsers play by themselves only when muted; the sound is one click away.
+function setMuted(muted) {
+    video.muted = muted;
+    unmuteButton.hidden = !muted;
+}
+
 function watchVideo() {
+    unmuteButton.addEventListener('click', () => setMuted(false));
+    video.addEventListener('click', () => setMuted(!video.muted));
     video.addEventListener('playing', () => {
         if (!stats.started) {
             stats.started = true;
@@ -181,6 +215,7 @@ function start() {
         // Safari on iOS has no MediaSource but plays LL-HLS natively.
         if (video.canPlayType('application/vnd.apple.mpegurl')) {
             video.src = src;
+            watchKeys(() => null);
             setInterval(() => sample(null), STATS_INTERVAL_MS);
             return;
         }
@@ -220,6 +255,7 @@ function start() {
         if (p && p.catch)
             p.catch(e => { video.controls = true; noteError('play(): ' + e.message); });
     });
+    watchKeys(() => live);
     hls.attachMedia(video);
     hls.loadSource(src);
     setInterval(() => sample(live), STATS_INTERVAL_MS);
