@@ -1,8 +1,10 @@
 /* The origin's HTTP side (see http.h).  Media bytes are never copied: a
  * response points into the store's map and keeps its read transaction open
- * until libmicrohttpd frees the response.  A request that must wait is
- * suspended and registered with the waiters; when it is resumed the same
- * handler runs again and finds its answer in the store. */
+ * until libmicrohttpd frees the response, or into a fresh part whose commit
+ * is still being written, and keeps a reference to it.  A request that must
+ * wait is suspended and registered with the waiters; when it is resumed the
+ * same handler runs again and finds its answer.  Every reader takes the
+ * fresh part of its track before it begins its read transaction (fresh.h). */
 #include "http.h"
 
 #include "directives.h"
@@ -145,21 +147,44 @@ static enum MHD_Result respond_playlist(llhls_http_t *h, struct MHD_Connection *
     return queue(h, c, 200, resp, len);
 }
 
-static void end_read(void *cls)
+/* What a media response keeps until libmicrohttpd frees it: the read
+ * transaction and the fresh part its bytes point into. */
+typedef struct media_hold {
+    llhls_rtxn_t *r;
+    const llhls_fresh_part_t *fp;
+} media_hold_t;
+
+static void end_hold(void *cls)
 {
-    llhls_store_read_end(cls);
+    media_hold_t *m = cls;
+    if (m->r)
+        llhls_store_read_end(m->r);
+    llhls_fresh_release(m->fp);
+    free(m);
 }
 
-/* Sends bytes that live in the store's map; the read transaction r is
- * handed to the response and ends when the response is freed. */
+/* Sends bytes that live in the store's map or in a fresh part; r and fp
+ * (either may be NULL) are handed to the response and end when it is
+ * freed. */
 static enum MHD_Result respond_mapped(llhls_http_t *h, struct MHD_Connection *c, llhls_rtxn_t *r,
-                                      const struct MHD_IoVec *iov, unsigned n, size_t len, int track)
+                                      const llhls_fresh_part_t *fp, const struct MHD_IoVec *iov, unsigned n,
+                                      size_t len, int track)
 {
-    struct MHD_Response *resp = MHD_create_response_from_iovec(iov, n, end_read, r);
+    media_hold_t *m = malloc(sizeof(*m));
+    struct MHD_Response *resp = NULL;
+    if (m != NULL) {
+        *m = (media_hold_t){r, fp};
+        resp = MHD_create_response_from_iovec(iov, n, end_hold, m);
+    }
     if (resp == NULL) {
-        llhls_store_read_end(r);
+        free(m);
+        if (r)
+            llhls_store_read_end(r);
+        llhls_fresh_release(fp);
         return MHD_NO;
     }
+    if (fp)
+        atomic_fetch_add_explicit(&h->p.metrics->parts_served_fresh, 1, memory_order_relaxed);
     add_common_headers(resp, track == LLHLS_TRACK_AUDIO ? "audio/mp4" : "video/mp4", IMMUTABLE);
     return queue(h, c, 200, resp, len);
 }
@@ -335,11 +360,23 @@ static enum MHD_Result serve_multivariant(llhls_http_t *h, struct MHD_Connection
     return res;
 }
 
+/* The newest segment of a track: the store's, or the fresh one.  Taken
+ * inside r, so it may lag a part committed meanwhile; rendition reports
+ * only need to be about right. */
+static int newest_segment(llhls_http_t *h, llhls_rtxn_t *r, const char *stream, int track, llhls_segment_t *out)
+{
+    const llhls_fresh_part_t *fp = llhls_fresh_get(h->p.fresh, stream, track);
+    int have = llhls_rtxn_get_last_segment(r, stream, track, out) == 0;
+    have = llhls_fresh_newer(fp, out, have) || have;
+    llhls_fresh_release(fp);
+    return have;
+}
+
 /* Rendition reports for a media playlist of rt: where every other playlist
  * a player of the same multivariant playlist may switch to stands — the
  * stream's other track, and the video of every other active rendition of
  * its group and the group's audio.  uris holds the report URIs. */
-static size_t group_reports(llhls_rtxn_t *r, const route_t *rt, const llhls_stream_info_t *self,
+static size_t group_reports(llhls_http_t *h, llhls_rtxn_t *r, const route_t *rt, const llhls_stream_info_t *self,
                             llhls_rendition_report_t *reports, char (*uris)[LLHLS_NAME_MAX + 16])
 {
     size_t n = 0;
@@ -348,7 +385,7 @@ static size_t group_reports(llhls_rtxn_t *r, const route_t *rt, const llhls_stre
         llhls_segment_t last;
         if (t == rt->track || !self->tracks[t].present)
             continue;
-        int have = llhls_rtxn_get_last_segment(r, rt->stream, t, &last) == 0;
+        int have = newest_segment(h, r, rt->stream, t, &last);
         snprintf(uris[n], LLHLS_NAME_MAX + 16, "%s.m3u8", llhls_track_name(t));
         reports[n].uri = uris[n];
         llhls_position_from_segment(&reports[n].pos, have ? &last : NULL, ended);
@@ -374,7 +411,7 @@ static size_t group_reports(llhls_rtxn_t *r, const route_t *rt, const llhls_stre
             if (is_self)
                 continue;
             llhls_segment_t last;
-            int have = llhls_rtxn_get_last_segment(r, m->name, t, &last) == 0;
+            int have = newest_segment(h, r, m->name, t, &last);
             snprintf(uris[n], LLHLS_NAME_MAX + 16, "../%s/%s.m3u8", llhls_group_key(m->name), llhls_track_name(t));
             reports[n].uri = uris[n];
             llhls_position_from_segment(&reports[n].pos, have ? &last : NULL, m->state == LLHLS_STREAM_ENDED);
@@ -396,18 +433,27 @@ static enum MHD_Result serve_playlist(llhls_http_t *h, struct MHD_Connection *c,
         LLHLS_DEBUG("http", "400 for %s: %s", rt->stream, why);
         return respond_error(h, c, 400, default_td(h), why);
     }
+    const llhls_fresh_part_t *fp = llhls_fresh_get(h->p.fresh, rt->stream, rt->track);
     llhls_rtxn_t *r;
     llhls_stream_info_t info;
-    if (llhls_store_read_begin(h->p.store, &r) != 0)
+    if (llhls_store_read_begin(h->p.store, &r) != 0) {
+        llhls_fresh_release(fp);
         return respond_error(h, c, 503, 1, "store unavailable");
+    }
     if (llhls_rtxn_get_stream(r, rt->stream, &info) != 0 || !info.tracks[rt->track].present) {
         llhls_store_read_end(r);
+        llhls_fresh_release(fp);
         return respond_error(h, c, 404, default_td(h), "no such stream or rendition");
     }
     llhls_segment_t *segs = NULL;
     size_t n = 0;
-    if (llhls_rtxn_get_segments(r, rt->stream, rt->track, 0, &segs, &n) != 0) {
+    int rc = llhls_rtxn_get_segments(r, rt->stream, rt->track, 0, &segs, &n);
+    if (rc == 0)
+        rc = llhls_fresh_merge(fp, &segs, &n);
+    llhls_fresh_release(fp);
+    if (rc != 0) {
         llhls_store_read_end(r);
+        free(segs);
         return respond_error(h, c, 503, 1, "store unavailable");
     }
     llhls_position_t pos;
@@ -434,7 +480,7 @@ static enum MHD_Result serve_playlist(llhls_http_t *h, struct MHD_Connection *c,
     }
     llhls_rendition_report_t reports[LLHLS_TRACKS * LLHLS_GROUP_MAX];
     char uris[LLHLS_TRACKS * LLHLS_GROUP_MAX][LLHLS_NAME_MAX + 16];
-    size_t nreports = group_reports(r, rt, &info, reports, uris);
+    size_t nreports = group_reports(h, r, rt, &info, reports, uris);
     llhls_store_read_end(r);
     llhls_media_playlist_t pl = {.stream = &info, .track = rt->track, .segs = segs, .nsegs = n,
                                  .reports = reports, .nreports = nreports, .skip = d.skip};
@@ -458,15 +504,25 @@ static enum MHD_Result serve_playlist(llhls_http_t *h, struct MHD_Connection *c,
     return res;
 }
 
+/* Whether fp holds the bytes of part i of segment msn. */
+static int fresh_holds(const llhls_fresh_part_t *fp, uint64_t msn, uint32_t i)
+{
+    return fp && fp->bytes && fp->seg.msn == msn && fp->index == i;
+}
+
 static enum MHD_Result serve_media(llhls_http_t *h, struct MHD_Connection *c, request_t *req, const route_t *rt,
                                    int *again)
 {
+    const llhls_fresh_part_t *fp = rt->kind == R_INIT ? NULL : llhls_fresh_get(h->p.fresh, rt->stream, rt->track);
     llhls_rtxn_t *r;
     llhls_stream_info_t info;
-    if (llhls_store_read_begin(h->p.store, &r) != 0)
+    if (llhls_store_read_begin(h->p.store, &r) != 0) {
+        llhls_fresh_release(fp);
         return respond_error(h, c, 503, 1, "store unavailable");
+    }
     if (llhls_rtxn_get_stream(r, rt->stream, &info) != 0) {
         llhls_store_read_end(r);
+        llhls_fresh_release(fp);
         return respond_error(h, c, 404, default_td(h), "no such stream");
     }
     uint32_t td = (info.segment_target_us + 999999) / 1000000;
@@ -478,33 +534,54 @@ static enum MHD_Result serve_media(llhls_http_t *h, struct MHD_Connection *c, re
             return respond_error(h, c, 404, td, "no such init section");
         }
         struct MHD_IoVec iov = {bytes, len};
-        return respond_mapped(h, c, r, &iov, 1, len, rt->track);
+        return respond_mapped(h, c, r, NULL, &iov, 1, len, rt->track);
     }
     if (rt->kind == R_SEGMENT) {
         llhls_segment_t seg;
-        if (llhls_rtxn_get_segment(r, rt->stream, rt->track, rt->msn, &seg) != 0 || !seg.complete) {
-            llhls_store_read_end(r);
-            return respond_error(h, c, 404, td, "no such segment");
-        }
+        int have = llhls_rtxn_get_segment(r, rt->stream, rt->track, rt->msn, &seg) == 0;
+        if (fp && fp->seg.msn == rt->msn)
+            have = llhls_fresh_newer(fp, &seg, have) || have;
         struct MHD_IoVec iov[LLHLS_MAX_PARTS];
         size_t total = 0;
-        for (uint32_t i = 0; i < seg.nparts; i++) {
-            if (llhls_rtxn_get_part(r, rt->stream, rt->track, rt->msn, i, &iov[i].iov_base, &iov[i].iov_len) != 0) {
+        int fresh = 0;
+        for (uint32_t i = 0; have && seg.complete && i < seg.nparts; i++) {
+            if (fresh_holds(fp, rt->msn, i)) {
+                iov[i] = (struct MHD_IoVec){fp->bytes, fp->len};
+                fresh = 1;
+            } else if (llhls_rtxn_get_part(r, rt->stream, rt->track, rt->msn, i, &iov[i].iov_base,
+                                           &iov[i].iov_len) != 0) {
                 llhls_store_read_end(r);
+                llhls_fresh_release(fp);
                 return respond_error(h, c, 404, td, "segment no longer stored");
             }
             total += iov[i].iov_len;
         }
-        return respond_mapped(h, c, r, iov, seg.nparts, total, rt->track);
+        if (!have || !seg.complete) {
+            llhls_store_read_end(r);
+            llhls_fresh_release(fp);
+            return respond_error(h, c, 404, td, "no such segment");
+        }
+        if (!fresh) {
+            llhls_fresh_release(fp);
+            fp = NULL;
+        }
+        return respond_mapped(h, c, r, fp, iov, seg.nparts, total, rt->track);
     }
-    int present = llhls_rtxn_get_part(r, rt->stream, rt->track, rt->msn, rt->part, &bytes, &len) == 0;
-    if (present) {
+    if (fresh_holds(fp, rt->msn, rt->part)) {
+        llhls_store_read_end(r);
+        struct MHD_IoVec iov = {fp->bytes, fp->len};
+        return respond_mapped(h, c, NULL, fp, &iov, 1, fp->len, rt->track);
+    }
+    if (llhls_rtxn_get_part(r, rt->stream, rt->track, rt->msn, rt->part, &bytes, &len) == 0) {
+        llhls_fresh_release(fp);
         struct MHD_IoVec iov = {bytes, len};
-        return respond_mapped(h, c, r, &iov, 1, len, rt->track);
+        return respond_mapped(h, c, r, NULL, &iov, 1, len, rt->track);
     }
     llhls_segment_t last;
     int have = llhls_rtxn_get_last_segment(r, rt->stream, rt->track, &last) == 0;
     llhls_store_read_end(r);
+    have = llhls_fresh_newer(fp, &last, have) || have;
+    llhls_fresh_release(fp);
     llhls_position_t pos;
     llhls_position_from_segment(&pos, have ? &last : NULL, info.state == LLHLS_STREAM_ENDED);
     llhls_part_state_t ps = llhls_part_decide(rt->msn, rt->part, 0, &pos);

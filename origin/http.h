@@ -6,6 +6,7 @@
 #define LLHLS_HTTP_H
 
 #include "admin.h"
+#include "fresh.h"
 #include "metrics.h"
 #include "store.h"
 #include "waiters.h"
@@ -14,6 +15,7 @@ typedef struct llhls_http llhls_http_t;
 
 typedef struct llhls_http_params {
     llhls_store_t *store;
+    llhls_fresh_t *fresh;       /* parts not yet in the store; may be NULL */
     llhls_waiters_t *waiters;
     llhls_metrics_t *metrics;
     const char *addr;           /* numeric IPv4 or IPv6 address */

@@ -28,6 +28,7 @@ typedef struct origin {
     llhls_config_t cfg;
     llhls_metrics_t metrics;
     llhls_store_t *store;
+    llhls_fresh_t *fresh;
     llhls_waiters_t *waiters;
     llhls_history_t *history;
     llhls_edges_t *edges;
@@ -72,22 +73,33 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* After each commit (packager thread): wake the requests waiting for the
- * track, then count the newest part into the stream's history. */
+/* Once a part can be read (packager thread): wake the requests waiting
+ * for the track, then count the newest part into the stream's history.
+ * The part is usually still fresh: its commit comes next. */
 static void on_update(void *ctx, const char *stream, int track, const llhls_position_t *pos)
 {
     origin_t *o = ctx;
     llhls_waiters_update(o->waiters, stream, track, pos);
     if (!pos->has_parts)
         return;
-    llhls_rtxn_t *r;
-    llhls_segment_t seg;
-    if (llhls_store_read_begin(o->store, &r) != 0)
-        return;
-    if (llhls_rtxn_get_segment(r, stream, track, pos->last_msn, &seg) == 0 && pos->last_part < seg.nparts)
-        llhls_history_note(o->history, stream, track, pos->last_msn, pos->last_part, seg.parts[pos->last_part].size,
-                           seg.parts[pos->last_part].duration_us, wall_ms());
-    llhls_store_read_end(r);
+    llhls_segment_t *seg = malloc(sizeof(*seg));
+    const llhls_fresh_part_t *fp = llhls_fresh_get(o->fresh, stream, track);
+    int have = 0;
+    if (seg && fp && fp->seg.msn == pos->last_msn) {
+        *seg = fp->seg;
+        have = 1;
+    } else if (seg) {
+        llhls_rtxn_t *r;
+        if (llhls_store_read_begin(o->store, &r) == 0) {
+            have = llhls_rtxn_get_segment(r, stream, track, pos->last_msn, seg) == 0;
+            llhls_store_read_end(r);
+        }
+    }
+    llhls_fresh_release(fp);
+    if (have && pos->last_part < seg->nparts)
+        llhls_history_note(o->history, stream, track, pos->last_msn, pos->last_part,
+                           seg->parts[pos->last_part].size, seg->parts[pos->last_part].duration_us, wall_ms());
+    free(seg);
 }
 
 static void *packager_main(void *arg)
@@ -95,6 +107,7 @@ static void *packager_main(void *arg)
     origin_t *o = arg;
     llhls_packager_params_t pp = {
         .store = o->store,
+        .fresh = o->fresh,
         .metrics = &o->metrics,
         .segment_target_us = o->cfg.segment_target_us,
         .part_target_us = o->cfg.part_target_us,
@@ -155,7 +168,8 @@ int main(int argc, char **argv)
         LLHLS_ERROR("origin", "cannot open the store in %s: %s", o.cfg.data_dir, llhls_strerror(r));
         return 1;
     }
-    if ((r = llhls_waiters_create(&o.waiters, &o.metrics, o.cfg.http_max_waiting)) != 0) {
+    if ((r = llhls_fresh_create(&o.fresh)) != 0 ||
+        (r = llhls_waiters_create(&o.waiters, &o.metrics, o.cfg.http_max_waiting)) != 0) {
         LLHLS_ERROR("origin", "cannot start: %s", llhls_strerror(r));
         return 1;
     }
@@ -187,6 +201,7 @@ int main(int argc, char **argv)
         LLHLS_INFO("origin", "no admin credential configured: /api/ answers loopback peers only");
     llhls_http_params_t hp = {
         .store = o.store,
+        .fresh = o.fresh,
         .waiters = o.waiters,
         .metrics = &o.metrics,
         .addr = o.cfg.http_addr,
@@ -227,6 +242,7 @@ int main(int argc, char **argv)
     llhls_history_destroy(o.history);
     llhls_edges_destroy(o.edges);
     llhls_waiters_destroy(o.waiters);
+    llhls_fresh_destroy(o.fresh);
     llhls_store_close(o.store);
     LLHLS_INFO("origin", "stopped");
     return 0;

@@ -896,6 +896,7 @@ int llhls_packager_create(uv_loop_t *loop, const llhls_packager_params_t *p, llh
     ing->loop = loop;
     ing->p = *p;
     ing->env.store = p->store;
+    ing->env.fresh = p->fresh;
     ing->env.metrics = p->metrics;
     ing->env.on_update = p->on_update;
     ing->env.update_ctx = p->update_ctx;

@@ -1,10 +1,13 @@
 /* The packager: owns every stream being published, cuts their samples into
  * CMAF parts, commits them to the store and tells the HTTP side that a
  * track moved on.  It runs on one libuv loop (the packager thread); the
- * update callback is called on that thread right after each commit. */
+ * update callback is called on that thread once a part can be read: right
+ * after its commit, or, with fresh parts, as soon as it is published
+ * there (the commit follows). */
 #ifndef LLHLS_PACKAGER_H
 #define LLHLS_PACKAGER_H
 
+#include "fresh.h"
 #include "index.h"
 #include "ingest.h"
 #include "metrics.h"
@@ -18,6 +21,7 @@ typedef void (*llhls_update_cb)(void *ctx, const char *stream, int track, const 
 
 typedef struct llhls_packager_params {
     llhls_store_t *store;
+    llhls_fresh_t *fresh;       /* where parts are shown while committed; may be NULL */
     llhls_metrics_t *metrics;
     uint32_t segment_target_us;
     uint32_t part_target_us;

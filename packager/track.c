@@ -1,7 +1,9 @@
 /* One track's way into the store (see track.h).  Every part is committed
  * with the segment record that lists it, in one LMDB transaction, so a
- * reader never sees a part the index does not know of, or the reverse; the
- * update callback runs only after the commit. */
+ * reader never sees a part the index does not know of, or the reverse.
+ * With fresh parts the record and the bytes are published in memory first
+ * and the update callback runs before the commit: a blocked request gets
+ * the part without waiting for the disk (fresh.h). */
 #include "track.h"
 
 #include "error.h"
@@ -174,7 +176,18 @@ static int close_part(llhls_track_out_t *t, int complete)
         c.write_info = 1;
         c.evict_before = evict_point(t, t->seg.pdt_ms);
     }
+    const llhls_fresh_part_t *fp = NULL;
+    if (t->env->fresh) {
+        fp = llhls_fresh_publish(t->env->fresh, t->info->name, t->track, &t->seg, c.part_index,
+                                 c.part ? &t->part : NULL);
+        if (fp) {
+            c.part = fp->bytes;
+            notify(t);
+        }
+    }
     r = llhls_store_write(t->env->store, do_commit, &c);
+    if (fp)
+        llhls_fresh_withdraw(t->env->fresh, fp);
     if (r != 0) {
         LLHLS_ERROR("packager", "%s: storing %s part %llu.%u failed: %s", t->info->name, llhls_track_name(t->track),
                     (unsigned long long)t->seg.msn, c.part_index, llhls_strerror(r));
@@ -188,7 +201,8 @@ static int close_part(llhls_track_out_t *t, int complete)
         atomic_fetch_add_explicit(&t->env->metrics->segments_written, 1, memory_order_relaxed);
         t->seg_open = 0;
     }
-    notify(t);
+    if (fp == NULL)
+        notify(t);
     return 0;
 }
 

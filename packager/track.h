@@ -6,11 +6,13 @@
 #define LLHLS_TRACK_H
 
 #include "cutter.h"
+#include "fresh.h"
 #include "fragmenter.h"
 #include "packager.h"
 
 typedef struct llhls_track_env {
     llhls_store_t *store;
+    llhls_fresh_t *fresh;       /* parts shown before their commit; NULL: after it */
     llhls_metrics_t *metrics;
     llhls_update_cb on_update;
     void *update_ctx;

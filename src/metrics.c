@@ -43,6 +43,9 @@ int llhls_metrics_render(const llhls_metrics_t *m, llhls_buf_t *out)
                 (long long)LOAD(m->part_bytes_written));
     r |= metric(out, "llhls_segments_written_total", "counter", "Segments completed.",
                 (long long)LOAD(m->segments_written));
+    r |= metric(out, "llhls_parts_served_fresh_total", "counter",
+                "Parts and segments sent from memory while their commit was still being written.",
+                (long long)LOAD(m->parts_served_fresh));
     r |= metric(out, "llhls_store_evictions_total", "counter", "Evictions forced by a full store.",
                 (long long)LOAD(m->store_evictions));
     r |= metric(out, "llhls_http_waiting_requests", "gauge", "Blocked playlist and preload-hint requests held.",

@@ -19,6 +19,7 @@ typedef struct llhls_metrics {
     atomic_uint_fast64_t parts_written;
     atomic_uint_fast64_t part_bytes_written;
     atomic_uint_fast64_t segments_written;
+    atomic_uint_fast64_t parts_served_fresh;    /* sent before their commit landed */
     atomic_uint_fast64_t store_evictions;       /* map-full evictions */
     atomic_uint_fast64_t http_requests[LLHLS_STATUS_COUNT];
     atomic_uint_fast64_t http_bytes_out;

@@ -147,6 +147,22 @@ def test_a_new_part_comes_within_a_part_target(stream):
     assert max(waits) < pt + 0.5, waits
 
 
+def test_a_hinted_part_comes_from_memory_before_its_commit(stream):
+    """The request for the preload-hinted part is woken when the part is
+    published, while its megabytes are still being written to the store:
+    it is answered from memory, with the bytes the store then keeps."""
+    o, base = stream['o'], stream['base']
+    served = []
+    for _ in range(4):
+        before = o.metric('llhls_parts_served_fresh_total')
+        hint = o.playlist(base + 'video.m3u8').preload_hints[0]['URI']
+        r = o.get(base + hint)
+        assert r.status == 200 and len(r.body) > 100_000, (hint, r.status)
+        served.append(o.metric('llhls_parts_served_fresh_total') - before)
+        assert o.get(base + hint).body == r.body, 'part %s changed once stored' % hint
+    assert sum(served) >= 2, served
+
+
 def test_media_decodes_at_8k(stream, tmp_path):
     e, base = stream['e'], stream['base']
     pl = e.playlist(base + 'video.m3u8')
