@@ -59,6 +59,7 @@ def main():
     ap.add_argument('--clients', type=int, default=32)
     ap.add_argument('--streams', type=int, default=4)
     ap.add_argument('--rounds', type=int, default=3)
+    ap.add_argument('--threads', type=int, default=2, help='server threads, the same on both sides')
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix='llhls-bench-')
     # h2o started as root serves files as nobody.
@@ -87,7 +88,7 @@ def main():
         subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', crt,
                         '-days', '1', '-subj', '/CN=localhost'], check=True, capture_output=True)
         edge = Edge([origin.url('')], args=['--listen', '127.0.0.1:0', '--tls-cert', crt, '--tls-key', key,
-                                            '--threads', '2', '--cache-size', '512MiB'])
+                                            '--threads', str(args.threads), '--cache-size', '512MiB'])
         https = [p for kind, p in edge.ports if kind == 'https'][0]
         assert edge.get(path).body == body  # warm the cache
 
@@ -102,9 +103,9 @@ def main():
         hp, hs = free_port(), free_port()
         conf = os.path.join(work, 'h2o.conf')
         with open(conf, 'w') as f:
-            f.write('num-threads: 2\nlisten:\n  host: 127.0.0.1\n  port: %d\nlisten:\n  host: 127.0.0.1\n  port: %d\n'
+            f.write('num-threads: %d\nlisten:\n  host: 127.0.0.1\n  port: %d\nlisten:\n  host: 127.0.0.1\n  port: %d\n'
                     '  ssl:\n    certificate-file: %s\n    key-file: %s\nhosts:\n  default:\n    paths:\n'
-                    '      /:\n        file.dir: %s\naccess-log: /dev/null\n' % (hp, hs, crt, key, docroot))
+                    '      /:\n        file.dir: %s\naccess-log: /dev/null\n' % (args.threads, hp, hs, crt, key, docroot))
         h2o_log = open(os.path.join(work, 'h2o.log'), 'w')
         h2o = subprocess.Popen(['h2o', '-c', conf], stdout=h2o_log, stderr=subprocess.STDOUT)
         procs.append(h2o)
