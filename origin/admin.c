@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <jansson.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 
 struct llhls_admin {
     llhls_admin_params_t p;
+    atomic_int rtmp_port;       /* 0 until the RTMP server listens */
 };
 
 typedef struct request {
@@ -50,6 +52,11 @@ int llhls_admin_create(const llhls_admin_params_t *p, llhls_admin_t **out)
     a->p = *p;
     *out = a;
     return 0;
+}
+
+void llhls_admin_set_rtmp_port(llhls_admin_t *a, int port)
+{
+    atomic_store(&a->rtmp_port, port);
 }
 
 void llhls_admin_destroy(llhls_admin_t *a)
@@ -441,7 +448,8 @@ static enum MHD_Result route(llhls_admin_t *a, struct MHD_Connection *c, const c
     if (strcmp(path, "session") == 0) {
         if (!get)
             return send_not_allowed(c, "GET, HEAD");
-        return send_json(c, 200, json_pack("{s:s, s:s}", "auth", auth_kind, "version", PACKAGE_VERSION));
+        return send_json(c, 200, json_pack("{s:s, s:s, s:i}", "auth", auth_kind, "version", PACKAGE_VERSION,
+                                           "rtmp_port", atomic_load(&a->rtmp_port)));
     }
     if (strcmp(path, "streams") == 0) {
         if (!get)

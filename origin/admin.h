@@ -26,6 +26,9 @@ typedef struct llhls_admin_params {
 
 int llhls_admin_create(const llhls_admin_params_t *p, llhls_admin_t **out);
 void llhls_admin_destroy(llhls_admin_t *a);
+/* The port publishers reach, once the RTMP server listens (any thread):
+ * /api/session tells the page, which shows where to publish. */
+void llhls_admin_set_rtmp_port(llhls_admin_t *a, int port);
 
 /* Answers one request under /api/ (any method).  *state is per-request
  * storage, NULL at first, kept by the caller across the calls

@@ -226,6 +226,7 @@ int main(int argc, char **argv)
         llhls_http_stop(o.http);
         return 1;
     }
+    llhls_admin_set_rtmp_port(o.admin, llhls_rtmp_server_port(o.rtmp));
     LLHLS_INFO("origin", "listening: rtmp %s:%d", o.cfg.rtmp_addr, llhls_rtmp_server_port(o.rtmp));
     LLHLS_INFO("origin", "listening: http %s:%d", o.cfg.http_addr, llhls_http_port(o.http));
     LLHLS_INFO("origin", "store: %s", o.cfg.data_dir);

@@ -133,7 +133,9 @@ def test_the_admin_page_shows_empty_gone_and_unreachable_states():
         assert stopped == ['edge', 'origin'], detail
         assert s['loopback_without_login']['login_hidden'] is True, detail
         assert 'loopback' in s['loopback_without_login']['status'], detail
-        assert s['streams_empty'].startswith('No streams yet — publish to rtmp://127.0.0.1:1935/live/NAME'), detail
+        # The origin's own RTMP port (a free one here), not the default.
+        assert s['streams_empty'].startswith('No streams yet — publish to rtmp://127.0.0.1:%d/live/NAME'
+                                             % o.rtmp_port), detail
         assert s['edge_up']['edges_empty_hidden'] is True and '1 edge up' in s['edge_up']['totals'], detail
         assert s['edge_gone']['state'] == 'gone' and '0 edges up' in s['edge_gone']['totals'], detail
         assert s['origin_unreachable'].startswith('Origin unreachable'), detail

@@ -68,6 +68,7 @@ def test_without_or_with_a_wrong_credential_nothing_is_seen(srv):
 def test_session_says_how_the_caller_got_in(srv):
     status, body, r = api(srv, 'session')
     assert status == 200 and body['auth'] == 'token' and body['version']
+    assert body['rtmp_port'] == srv.rtmp_port
     assert r.getheader('Cache-Control') == 'no-store'
     assert r.getheader('Content-Type').startswith('application/json')
 

@@ -18,6 +18,7 @@ const AUTH_KEY = 'llhls-auth';
 const state = {
     auth: readAuth(),
     mode: null,             // what /api/session said: "token", "basic" or "loopback"
+    rtmpPort: 1935,         // and where publishers connect
     selected: null,         // stream name shown in the detail panel
     streams: new Map(),
     viewers: new Map(),     // stream name -> viewers over the edges that are up
@@ -201,7 +202,7 @@ function renderStreams(data) {
     $('#streams-count').textContent = list.length ? live + ' live of ' + list.length : '';
     const empty = $('#streams-empty');
     empty.hidden = list.length > 0;
-    empty.textContent = 'No streams yet — publish to rtmp://' + location.hostname + ':1935/live/NAME';
+    empty.textContent = 'No streams yet — publish to rtmp://' + location.hostname + ':' + state.rtmpPort + '/live/NAME';
     renderDetail();
 }
 
@@ -583,6 +584,7 @@ function signOut(wrong) {
 async function trySession() {
     try {
         const s = await api('session');
+        state.rtmpPort = s && s.rtmp_port ? s.rtmp_port : 1935;
         start(s && s.auth);
         return true;
     } catch (e) {
