@@ -6,6 +6,7 @@
  * and accounting are described in docs/edge-cache.md. */
 #include "cache.h"
 
+#include "clock.h"
 #include "error.h"
 
 #include <pthread.h>
@@ -66,13 +67,6 @@ struct llhls_cache {
      * after llhls_cache_destroy keep the lock and the accounting alive. */
     size_t refs;
 };
-
-static int64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint64_t hash_key(const char *key, size_t len)
 {
@@ -483,7 +477,7 @@ void llhls_object_set_head(llhls_object_t *o, const llhls_object_head_t *head)
     }
     for (size_t i = copy.nheaders; i < LLHLS_OBJECT_HEADERS_MAX; i++)
         copy.names[i] = copy.values[i] = NULL;
-    int64_t now = monotonic_ms();
+    int64_t now = llhls_mono_ms();
     pthread_mutex_lock(&o->cache->lock);
     /* Readers hold pointers into the head from the moment it is set, so it
      * is set once and never changed. */
@@ -544,7 +538,7 @@ int llhls_object_append(llhls_object_t *o, const void *data, size_t len)
         goto out;
     }
     if (len > c->max_bytes || o->size > c->max_bytes - len) {
-        fail_locked(o, monotonic_ms(), 0, &dead);
+        fail_locked(o, llhls_mono_ms(), 0, &dead);
         err = -LLHLS_ETOOBIG;
         goto out;
     }

@@ -4,6 +4,7 @@
  * SIGTERM/SIGINT stop, SIGHUP rereads the config file. */
 #include "edge.h"
 
+#include "clock.h"
 #include "error.h"
 #include "log.h"
 #include "process.h"
@@ -15,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 typedef struct viewer_lines {
     char *buf;
@@ -77,10 +77,8 @@ int llhls_edge_metrics_render(llhls_edge_t *e, h2o_mem_pool_t *pool, h2o_iovec_t
         P("llhls_edge_origin_up{origin=\"%s\"} %d\n", set->origins[i].conf.url, !atomic_load(&set->origins[i].down));
     P("# HELP llhls_edge_viewers Client connections that asked for a stream in the last 10 s.\n"
       "# TYPE llhls_edge_viewers gauge\n");
-    struct timespec mono;
-    clock_gettime(CLOCK_MONOTONIC, &mono);
     viewer_lines_t vl = {buf, &n, cap};
-    llhls_viewers_each(e->viewers, (int64_t)mono.tv_sec * 1000 + mono.tv_nsec / 1000000, viewer_line, &vl);
+    llhls_viewers_each(e->viewers, llhls_mono_ms(), viewer_line, &vl);
 #undef M
 #undef P
     *out = h2o_iovec_init(buf, n < cap ? n : cap);

@@ -8,6 +8,7 @@
  * begins at a frame boundary when the watch starts. */
 #include "rapid_reset.h"
 
+#include "clock.h"
 #include "log.h"
 
 #include <stdlib.h>
@@ -30,13 +31,6 @@ typedef struct guard {
     int gone;                       /* the socket closed during it */
     atomic_uint_fast64_t *closed;
 } guard_t;
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void on_close(void *data)
 {
@@ -72,7 +66,7 @@ static void scan(guard_t *g, h2o_socket_t *sock)
         uint8_t *h = p + pos;
         size_t length = (size_t)h[0] << 16 | (size_t)h[1] << 8 | h[2];
         if (h[3] == FRAME_RST_STREAM && !g->tripped) {
-            int64_t now = now_ms();
+            int64_t now = llhls_mono_ms();
             if (now - g->window_start_ms > LLHLS_RAPID_RESET_WINDOW_MS) {
                 g->window_start_ms = now;
                 g->resets = 0;
@@ -130,7 +124,7 @@ void llhls_rapid_reset_watch(h2o_req_t *req, atomic_uint_fast64_t *closed)
     g->read = sock->_cb.read;
     g->on_close = sock->on_close.cb;
     g->on_close_data = sock->on_close.data;
-    g->window_start_ms = now_ms();
+    g->window_start_ms = llhls_mono_ms();
     g->closed = closed;
     sock->on_close.cb = on_close;
     sock->on_close.data = g;

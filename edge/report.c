@@ -7,6 +7,7 @@
  * the answer. */
 #include "report.h"
 
+#include "clock.h"
 #include "error.h"
 #include "log.h"
 #include "viewers.h"
@@ -45,13 +46,6 @@ struct llhls_report {
     char *head, *body;
 };
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void read_counters(llhls_edge_t *e, counters_t *c)
 {
     llhls_cache_stats_t cs;
@@ -61,7 +55,7 @@ static void read_counters(llhls_edge_t *e, counters_t *c)
     c->misses = cs.misses;
     c->fetches = atomic_load(&e->metrics.upstream_fetches);
     c->latency_us = atomic_load(&e->metrics.upstream_latency_us);
-    c->at_ms = mono_ms();
+    c->at_ms = llhls_mono_ms();
 }
 
 typedef struct stream_count {

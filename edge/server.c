@@ -7,6 +7,7 @@
  * then moves all of its readers of that object on, in one turn. */
 #include "edge.h"
 
+#include "clock.h"
 #include "error.h"
 #include "hold.h"
 #include "log.h"
@@ -77,13 +78,6 @@ struct llhls_reader {
     h2o_timeout_entry_t hold_timer; /* three target durations after the hold began */
     h2o_timeout_entry_t send_timer; /* timeouts.client_send after a send that has not proceeded */
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static llhls_worker_t *worker_of(h2o_req_t *req)
 {
@@ -263,7 +257,7 @@ static void start_response(llhls_reader_t *r, const llhls_object_head_t *head)
                               head->values[i], strlen(head->values[i]));
     /* Age: what the upstream said, plus the time the object spent here. */
     int64_t fetched = llhls_object_fetched_ms(r->obj);
-    int64_t age = head->age_ms / 1000 + (fetched ? (now_ms() - fetched) / 1000 : 0);
+    int64_t age = head->age_ms / 1000 + (fetched ? (llhls_mono_ms() - fetched) / 1000 : 0);
     char *buf = h2o_mem_alloc_pool(&req->pool, 24);
     int n = snprintf(buf, 24, "%lld", (long long)(age > 0 ? age : 0));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_AGE, NULL, buf, (size_t)n);
@@ -443,7 +437,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         send_simple(w, req, 200, "OK", "ok\n", "no-store");
         return 0;
     }
-    llhls_viewers_seen(e->viewers, path, path_len, req->conn->id, now_ms());
+    llhls_viewers_seen(e->viewers, path, path_len, req->conn->id, llhls_mono_ms());
     const char *query = NULL;
     size_t query_len = 0;
     if (req->query_at != SIZE_MAX) {
@@ -470,7 +464,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         raw = query;
     }
     uint32_t td = 0;
-    if (raw == NULL && known && llhls_hold_too_far(&shape_copy, &key, now_ms(), &why, &td)) {
+    if (raw == NULL && known && llhls_hold_too_far(&shape_copy, &key, llhls_mono_ms(), &why, &td)) {
         atomic_fetch_add_explicit(&e->metrics.refused_ahead, 1, memory_order_relaxed);
         char *cache = h2o_mem_alloc_pool(&req->pool, 32), *body = h2o_mem_alloc_pool(&req->pool, strlen(why) + 2);
         snprintf(cache, 32, "max-age=%u", td ? td : 1);
@@ -483,7 +477,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         return 0;
     }
     int must_fill = 0;
-    llhls_object_t *obj = llhls_cache_lookup(e->cache, key.s, key.len, now_ms(), &must_fill);
+    llhls_object_t *obj = llhls_cache_lookup(e->cache, key.s, key.len, llhls_mono_ms(), &must_fill);
     if (must_fill)
         llhls_upstream_fetch(w, obj, &key, path, path_len, raw, query_len);
     llhls_reader_t *r = h2o_mem_alloc_shared(&req->pool, sizeof(*r), on_reader_dispose);

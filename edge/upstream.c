@@ -7,6 +7,7 @@
  * and is passed on.) */
 #include "edge.h"
 
+#include "clock.h"
 #include "error.h"
 #include "log.h"
 
@@ -33,13 +34,6 @@ typedef struct fetch {
     int learn;       /* a media playlist: its shape is learned */
     size_t path_len; /* of target, without the query */
 } fetch_t;
-
-static int64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 void llhls_upstream_init(llhls_worker_t *w)
 {
@@ -110,11 +104,6 @@ static void fetch_free(fetch_t *f)
     free(f);
 }
 
-static int64_t mono_ms(void)
-{
-    return now_us() / 1000;
-}
-
 /* This origin failed: mark it down and try the next, or fail the object. */
 static void fetch_failed(fetch_t *f, const char *why)
 {
@@ -139,11 +128,11 @@ static void fetch_failed(fetch_t *f, const char *why)
         size_t n;
         for (uint64_t off = 0; (n = llhls_object_read(stale, off, &p)) > 0; off += n)
             llhls_object_append(f->obj, p, n);
-        llhls_object_complete(f->obj, mono_ms());
+        llhls_object_complete(f->obj, llhls_mono_ms());
         fetch_free(f);
         return;
     }
-    llhls_object_fail(f->obj, mono_ms(), 0);
+    llhls_object_fail(f->obj, llhls_mono_ms(), 0);
     fetch_free(f);
 }
 
@@ -183,7 +172,7 @@ static void learn_shape(fetch_t *f)
         off += n;
     }
     /* The playlist was current when the origin (or a parent) made it. */
-    llhls_shapes_learn(f->w->edge->shapes, f->target, f->path_len, text, (size_t)off, mono_ms() - head->age_ms);
+    llhls_shapes_learn(f->w->edge->shapes, f->target, f->path_len, text, (size_t)off, llhls_mono_ms() - head->age_ms);
     free(text);
 }
 
@@ -192,7 +181,7 @@ static int on_body(h2o_http1client_t *client, const char *errstr)
     fetch_t *f = client->data;
     if (errstr != NULL && errstr != h2o_http1client_error_is_eos) {
         LLHLS_WARN("edge", "upstream body from %s broke: %s", f->pools->set->origins[f->origin].conf.url, errstr);
-        llhls_object_fail(f->obj, mono_ms(), 0);
+        llhls_object_fail(f->obj, llhls_mono_ms(), 0);
         fetch_free(f);
         return -1;
     }
@@ -207,7 +196,7 @@ static int on_body(h2o_http1client_t *client, const char *errstr)
     }
     if (errstr == h2o_http1client_error_is_eos) {
         learn_shape(f);
-        llhls_object_complete(f->obj, mono_ms());
+        llhls_object_complete(f->obj, llhls_mono_ms());
         fetch_free(f);
     }
     return 0;
@@ -228,7 +217,7 @@ static h2o_http1client_body_cb on_head(h2o_http1client_t *client, const char *er
         fetch_failed(f, why);
         return NULL;
     }
-    atomic_fetch_add_explicit(&e->metrics.upstream_latency_us, (uint64_t)(now_us() - f->started_us),
+    atomic_fetch_add_explicit(&e->metrics.upstream_latency_us, (uint64_t)(llhls_mono_us() - f->started_us),
                               memory_order_relaxed);
     llhls_object_head_t head;
     memset(&head, 0, sizeof(head));
@@ -268,7 +257,7 @@ static h2o_http1client_body_cb on_head(h2o_http1client_t *client, const char *er
     }
     f->head_done = 1;
     if (errstr == h2o_http1client_error_is_eos) {
-        llhls_object_complete(f->obj, mono_ms());
+        llhls_object_complete(f->obj, llhls_mono_ms());
         fetch_free(f);
         return NULL;
     }
@@ -332,7 +321,7 @@ void llhls_upstream_fetch(llhls_worker_t *w, llhls_object_t *obj, const llhls_ca
         snprintf(f->target, sizeof(f->target), "%.*s?%.*s", (int)path_len, path, (int)raw_len, raw_query);
     else
         snprintf(f->target, sizeof(f->target), "%.*s%s%s", (int)path_len, path, ql ? "?" : "", query);
-    f->started_us = now_us();
+    f->started_us = llhls_mono_us();
     f->pools = pools_current(w);
     atomic_fetch_add_explicit(&e->metrics.upstream_fetches, 1, memory_order_relaxed);
     fetch_try(f);

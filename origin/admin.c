@@ -4,6 +4,7 @@
  * actions go to the packager thread through the control queue. */
 #include "admin.h"
 
+#include "clock.h"
 #include "control.h"
 #include "edges.h"
 #include "error.h"
@@ -20,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 
 #define BODY_MAX LLHLS_EDGE_REPORT_MAX
 #define ACTION_TIMEOUT_MS 5000
@@ -36,13 +36,6 @@ typedef struct request {
     size_t len;
     int too_big;
 } request_t;
-
-static int64_t wall_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 int llhls_admin_create(const llhls_admin_params_t *p, llhls_admin_t **out)
 {
@@ -287,7 +280,7 @@ static enum MHD_Result list_streams(llhls_admin_t *a, struct MHD_Connection *c)
     llhls_rtxn_t *r;
     if (llhls_store_read_begin(a->p.store, &r) != 0)
         return send_error(c, 503, "the store cannot be read");
-    listing_t l = {.a = a, .r = r, .now_ms = wall_ms(), .streams = json_array(), .groups = json_object()};
+    listing_t l = {.a = a, .r = r, .now_ms = llhls_wall_ms(), .streams = json_array(), .groups = json_object()};
     int rc = llhls_rtxn_each_stream(r, list_one, &l);
     llhls_store_read_end(r);
     if (rc < 0) {
@@ -326,7 +319,7 @@ static enum MHD_Result one_stream(llhls_admin_t *a, struct MHD_Connection *c, co
         llhls_store_read_end(r);
         return send_error(c, 404, "no such stream");
     }
-    json_t *o = stream_json(a, r, &info, wall_ms());
+    json_t *o = stream_json(a, r, &info, llhls_wall_ms());
     llhls_store_read_end(r);
     return send_json(c, 200, o);
 }
@@ -349,7 +342,7 @@ static enum MHD_Result stream_history(llhls_admin_t *a, struct MHD_Connection *c
     llhls_history_series_t *s = malloc(sizeof(*s));
     if (s == NULL)
         return MHD_NO;
-    llhls_history_read(a->p.history, stream, wall_ms(), s);
+    llhls_history_read(a->p.history, stream, llhls_wall_ms(), s);
     json_t *t = json_array(), *bitrate = json_array(), *parts = json_array(), *jitter = json_array();
     for (int i = 0; i < LLHLS_HISTORY_SECONDS; i++) {
         json_array_append_new(t, json_integer(s->start_ms + (json_int_t)i * 1000));
@@ -459,7 +452,7 @@ static enum MHD_Result route(llhls_admin_t *a, struct MHD_Connection *c, const c
     if (strcmp(path, "edges") == 0) {
         if (!get)
             return send_not_allowed(c, "GET, HEAD");
-        return send_json(c, 200, llhls_edges_json(a->p.edges, wall_ms()));
+        return send_json(c, 200, llhls_edges_json(a->p.edges, llhls_wall_ms()));
     }
     if (strcmp(path, "edges/report") == 0) {
         if (strcmp(method, "POST") != 0)
@@ -469,7 +462,7 @@ static enum MHD_Result route(llhls_admin_t *a, struct MHD_Connection *c, const c
         char peer[80], why[256];
         int loopback;
         peer_address(c, peer, sizeof(peer), &loopback);
-        int r = llhls_edges_report(a->p.edges, q->body ? q->body : "", q->len, peer, wall_ms(), why, sizeof(why));
+        int r = llhls_edges_report(a->p.edges, q->body ? q->body : "", q->len, peer, llhls_wall_ms(), why, sizeof(why));
         if (r == -LLHLS_ETOOBIG)
             return send_error(c, 413, why);
         if (r != 0)

@@ -7,6 +7,7 @@
  * fresh part of its track before it begins its read transaction (fresh.h). */
 #include "http.h"
 
+#include "clock.h"
 #include "directives.h"
 #include "error.h"
 #include "group.h"
@@ -47,13 +48,6 @@ typedef struct route {
     uint64_t msn;
     uint32_t part;      /* R_PART; init id for R_INIT */
 } route_t;
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- responses ---- */
 
@@ -291,7 +285,7 @@ static enum MHD_Result hold(llhls_http_t *h, struct MHD_Connection *c, request_t
     snprintf(w->stream, sizeof(w->stream), "%s", rt->stream);
     w->track = rt->track;
     if (!req->held)
-        w->deadline_ms = mono_ms() + 3000 * (int64_t)td;
+        w->deadline_ms = llhls_mono_ms() + 3000 * (int64_t)td;
     int r = llhls_waiters_hold(h->p.waiters, w);
     if (r == 1) {
         req->held = 1;

@@ -3,6 +3,7 @@
  * one process.  The main thread only starts them, waits for SIGINT/SIGTERM
  * and stops them in order. */
 #include "admin.h"
+#include "clock.h"
 #include "config.h"
 #include "control.h"
 #include "edges.h"
@@ -66,13 +67,6 @@ static void set_started(origin_t *o, int v)
     pthread_mutex_unlock(&o->lock);
 }
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Once a part can be read (packager thread): wake the requests waiting
  * for the track, then count the newest part into the stream's history.
  * The part is usually still fresh: its commit comes next. */
@@ -82,24 +76,23 @@ static void on_update(void *ctx, const char *stream, int track, const llhls_posi
     llhls_waiters_update(o->waiters, stream, track, pos);
     if (!pos->has_parts)
         return;
-    llhls_segment_t *seg = malloc(sizeof(*seg));
+    llhls_segment_t seg;
     const llhls_fresh_part_t *fp = llhls_fresh_get(o->fresh, stream, track);
     int have = 0;
-    if (seg && fp && fp->seg.msn == pos->last_msn) {
-        *seg = fp->seg;
+    if (fp && fp->seg.msn == pos->last_msn) {
+        seg = fp->seg;
         have = 1;
-    } else if (seg) {
+    } else {
         llhls_rtxn_t *r;
         if (llhls_store_read_begin(o->store, &r) == 0) {
-            have = llhls_rtxn_get_segment(r, stream, track, pos->last_msn, seg) == 0;
+            have = llhls_rtxn_get_segment(r, stream, track, pos->last_msn, &seg) == 0;
             llhls_store_read_end(r);
         }
     }
     llhls_fresh_release(fp);
-    if (have && pos->last_part < seg->nparts)
-        llhls_history_note(o->history, stream, track, pos->last_msn, pos->last_part,
-                           seg->parts[pos->last_part].size, seg->parts[pos->last_part].duration_us, wall_ms());
-    free(seg);
+    if (have && pos->last_part < seg.nparts)
+        llhls_history_note(o->history, stream, track, pos->last_msn, pos->last_part, seg.parts[pos->last_part].size,
+                           seg.parts[pos->last_part].duration_us, llhls_wall_ms());
 }
 
 static void *packager_main(void *arg)

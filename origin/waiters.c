@@ -5,6 +5,7 @@
  * only the requests that wait on that track. */
 #include "waiters.h"
 
+#include "clock.h"
 #include "error.h"
 #include "log.h"
 
@@ -36,13 +37,6 @@ struct llhls_waiters {
     int64_t next_deadline;      /* the timer thread sleeps until then */
     track_slot_t *buckets[BUCKETS];
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static unsigned hash(const char *s, int track)
 {
@@ -97,7 +91,7 @@ static void *timer_main(void *arg)
     llhls_waiters_t *ws = arg;
     pthread_mutex_lock(&ws->lock);
     while (!ws->stop) {
-        int64_t now = mono_ms(), next = INT64_MAX;
+        int64_t now = llhls_mono_ms(), next = INT64_MAX;
         for (unsigned b = 0; b < BUCKETS; b++) {
             for (track_slot_t *s = ws->buckets[b]; s; s = s->next) {
                 for (llhls_waiter_t *w = s->head.next, *n; w != &s->head; w = n) {

@@ -7,6 +7,7 @@
  * EXT-X-DISCONTINUITY. */
 #include "packager.h"
 
+#include "clock.h"
 #include "codec.h"
 #include "error.h"
 #include "flv.h"
@@ -17,7 +18,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #define AUDIO_QUEUE_MAX 512         /* ~10 s of AAC frames at 48 kHz */
 #define AUDIO_LEAD_US 1000000       /* audio this far past the video is released anyway */
@@ -104,49 +104,6 @@ struct llhls_ingest {
     stream_t *streams;
 };
 
-static int64_t now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
-static int name_part_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 64 || s[0] == '.')
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-              c == '.'))
-            return 0;
-    }
-    return 1;
-}
-
-int llhls_publish_name_check(const char *app, const char *name, const char **why)
-{
-    if (!name_part_ok(app)) {
-        *why = "the application name must be 1-64 characters of A-Z a-z 0-9 _ . - not starting with '.'";
-        return -LLHLS_EINVAL;
-    }
-    /* NAME~LABEL is rendition LABEL of NAME (src/group.h): each side is a
-     * plain name. */
-    const char *mark = strchr(name, '~');
-    char base[72];
-    if (mark && (size_t)(mark - name) < sizeof(base)) {
-        memcpy(base, name, (size_t)(mark - name));
-        base[mark - name] = 0;
-    }
-    if (strlen(name) > 64 || (mark ? !name_part_ok(base) || !name_part_ok(mark + 1) : !name_part_ok(name))) {
-        *why = "the stream name must be 1-64 characters of A-Z a-z 0-9 _ . - not starting with '.', "
-               "with at most one '~' before a rendition label";
-        return -LLHLS_EINVAL;
-    }
-    return 0;
-}
-
 /* ---- streams ---- */
 
 static void write_info(stream_t *st);
@@ -158,7 +115,7 @@ static int put_info(llhls_wtxn_t *w, void *ctx)
 
 static void write_info(stream_t *st)
 {
-    st->info.updated_ms = now_ms();
+    st->info.updated_ms = llhls_wall_ms();
     int r = llhls_store_write(st->ing->p.store, put_info, &st->info);
     if (r != 0)
         LLHLS_ERROR("packager", "%s: storing the stream record failed: %s", st->info.name, llhls_strerror(r));
@@ -254,7 +211,7 @@ static stream_t *stream_new(llhls_ingest_t *ing, const char *name)
     if (!found) {
         memset(&st->info, 0, sizeof(st->info));
         snprintf(st->info.name, sizeof(st->info.name), "%s", name);
-        st->info.started_ms = now_ms();
+        st->info.started_ms = llhls_wall_ms();
     }
     st->info.segment_target_us = ing->p.segment_target_us;
     st->info.part_target_us = ing->p.part_target_us;
@@ -318,7 +275,7 @@ static void align_with_group(stream_t *st)
     uint64_t msn;
     if (llhls_store_read_begin(st->ing->p.store, &r) != 0)
         return;
-    int found = llhls_group_align(r, st->info.name, now_ms(), st->ing->p.segment_target_us, &msn);
+    int found = llhls_group_align(r, st->info.name, llhls_wall_ms(), st->ing->p.segment_target_us, &msn);
     llhls_store_read_end(r);
     if (found != 1)
         return;
@@ -369,7 +326,7 @@ int llhls_publish_start(llhls_ingest_t *ing, const char *app, const char *name, 
     st->pub = p;
     st->info.state = LLHLS_STREAM_LIVE;
     snprintf(st->info.publisher, sizeof(st->info.publisher), "%s", peer);
-    st->info.published_ms = now_ms();
+    st->info.published_ms = llhls_wall_ms();
     write_info(st);
     atomic_fetch_add_explicit(&ing->p.metrics->streams_live, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&ing->p.metrics->publishes, 1, memory_order_relaxed);
@@ -394,7 +351,7 @@ static int64_t stream_time(llhls_publish_t *p, uint32_t ts)
          * (audio and video interleave loosely) must not get negative
          * decode times. */
         p->base_us = p->st->media_end_us + 1000000;
-        p->wall_base_ms = now_ms();
+        p->wall_base_ms = llhls_wall_ms();
     } else {
         /* Signed difference: audio and video interleave slightly out of
          * order, and the 32-bit clock wraps after 49 days. */

@@ -6,6 +6,7 @@
 #include "publish.h"
 
 #include "amf0.h"
+#include "clock.h"
 #include "error.h"
 
 #include <stdio.h>
@@ -17,13 +18,6 @@
 #endif
 
 #define FOURCC_HVC1 0x68766331u /* 'hvc1' as a number, as E-RTMP's onMetaData has it */
-
-static int64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static int put_prop(llhls_buf_t *b, const char *key, double v)
 {
@@ -100,7 +94,7 @@ static int run(push_job_t *j, push_conn_t *c)
         if ((rc = push_conn_queue(c, &m->audio_config, 0)) < 0)
             return rc;
     }
-    int64_t start = now_us();
+    int64_t start = llhls_mono_us();
     for (uint64_t pass = 0; o->loops == 0 || pass < o->loops; pass++) {
         uint64_t offset = pass * m->loop_ms;
         for (size_t i = 0; i < m->count; i++) {
@@ -111,7 +105,7 @@ static int run(push_job_t *j, push_conn_t *c)
             if (!o->fast) {
                 int64_t due = start + (int64_t)t * 1000;
                 int64_t wait;
-                while ((wait = due - now_us()) > 0) {
+                while ((wait = due - llhls_mono_us()) > 0) {
                     if ((rc = push_conn_flush(c)) < 0 || (rc = push_conn_serve(c, (int)((wait + 999) / 1000))) < 0)
                         return rc;
                     if (atomic_load_explicit(j->stop, memory_order_relaxed))
@@ -138,7 +132,7 @@ void *push_publish_run(void *arg)
         .bytes = &j->stats.bytes,
     };
     push_conn_t *c = NULL;
-    int64_t t0 = now_us();
+    int64_t t0 = llhls_mono_us();
     int rc = push_conn_open(&p, &c, j->err, sizeof j->err);
     if (rc == 0) {
         rc = run(j, c);
@@ -152,7 +146,7 @@ void *push_publish_run(void *arg)
             snprintf(j->err, sizeof j->err, "%s", push_conn_error(c));
         push_conn_close(c);
     }
-    j->seconds = (now_us() - t0) / 1e6;
+    j->seconds = (llhls_mono_us() - t0) / 1e6;
     j->rc = rc;
     atomic_store(&j->done, 1);
     return NULL;

@@ -6,6 +6,7 @@
 #include "rtmp_client.h"
 
 #include "amf0.h"
+#include "clock.h"
 #include "error.h"
 #include "rtmp_chunk.h"
 
@@ -169,13 +170,6 @@ int push_url_parse(const char *url, push_url_t *u, char *err, size_t errlen)
 bad:
     snprintf(err, errlen, "malformed RTMP URL '%s': use rtmp://HOST[:PORT]/APP/NAME", url);
     return -LLHLS_EINVAL;
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static uint32_t rd32(const uint8_t *p)
@@ -386,14 +380,14 @@ int push_conn_flush(push_conn_t *c)
 /* Reads until pred holds, the server closes, or the timeout. */
 static int wait_until(push_conn_t *c, int (*pred)(const push_conn_t *), const char *what)
 {
-    int64_t deadline = now_ms() + c->p.timeout_ms;
+    int64_t deadline = llhls_mono_ms() + c->p.timeout_ms;
     int rc;
     while (!pred(c)) {
         if ((rc = write_out(c)) < 0)
             return rc;
         if (c->closed)
             return closed(c, what);
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - llhls_mono_ms();
         short ev;
         if (left <= 0 || (rc = wait_fd(c, POLLIN, (int)left, &ev)) == 0)
             return failf(c, -LLHLS_EIO, "no answer from the server to %s within %d ms", what, c->p.timeout_ms);
@@ -405,7 +399,7 @@ static int wait_until(push_conn_t *c, int (*pred)(const push_conn_t *), const ch
 
 static int read_exact(push_conn_t *c, uint8_t *p, size_t len)
 {
-    int64_t deadline = now_ms() + c->p.timeout_ms;
+    int64_t deadline = llhls_mono_ms() + c->p.timeout_ms;
     size_t have = 0;
     while (have < len) {
         ssize_t n = recv(c->fd, p + have, len - have, MSG_DONTWAIT);
@@ -418,7 +412,7 @@ static int read_exact(push_conn_t *c, uint8_t *p, size_t len)
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
             return failf(c, -LLHLS_EIO, "handshake failed: %s", strerror(errno));
         short ev;
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - llhls_mono_ms();
         int r = left > 0 ? wait_fd(c, POLLIN, (int)left, &ev) : 0;
         if (r < 0)
             return r;
@@ -435,9 +429,9 @@ static int handshake(push_conn_t *c)
         return failf(c, -LLHLS_ENOMEM, "out of memory");
     b[0] = 3;
     uint8_t *c1 = b + 1;
-    wr32(c1, (uint32_t)now_ms());
+    wr32(c1, (uint32_t)llhls_mono_ms());
     memset(c1 + 4, 0, 4);
-    uint32_t x = (uint32_t)now_ms() ^ (uint32_t)getpid() ^ 0x9e3779b9u;
+    uint32_t x = (uint32_t)llhls_mono_ms() ^ (uint32_t)getpid() ^ 0x9e3779b9u;
     for (size_t i = 8; i < HANDSHAKE_SIZE; i++) {
         x ^= x << 13;
         x ^= x >> 17;
@@ -739,9 +733,9 @@ int push_conn_finish(push_conn_t *c, const uint8_t *eos, size_t eos_len)
     /* Closing our side and reading until the server closes its own means the
      * server has read every byte before we report them as sent. */
     shutdown(c->fd, SHUT_WR);
-    int64_t deadline = now_ms() + 5000;
+    int64_t deadline = llhls_mono_ms() + 5000;
     while (!c->closed) {
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - llhls_mono_ms();
         short ev;
         if (left <= 0 || wait_fd(c, POLLIN, (int)left, &ev) <= 0)
             break;
