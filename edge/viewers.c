@@ -3,6 +3,7 @@
  * stale pairs when it fills, and a small table of stream names. */
 #include "viewers.h"
 
+#include "group.h"
 #include "index.h"
 
 #include <pthread.h>
@@ -116,22 +117,21 @@ static int name_index(llhls_viewers_t *v, const char *s, size_t n, int64_t now_m
     return (int)i;
 }
 
-/* Whether s[0..n) can be half of a stream name: 1-64 bytes of the
- * characters a publisher may use (A-Z a-z 0-9 _ . - and the rendition mark
- * ~), not starting with '.'.  The path comes from the network already
- * percent-decoded, and the names go verbatim into /metrics labels and the
- * report: anything else is not a stream and is not counted. */
-static int name_part_ok(const char *s, size_t n)
+/* Whether app[0..an) and name[0..nn) make a stream name a publisher could
+ * have.  The path comes from the network already percent-decoded, and the
+ * names go verbatim into /metrics labels and the report: anything else is
+ * not a stream and is not counted. */
+static int stream_name_ok(const char *app, size_t an, const char *name, size_t nn)
 {
-    if (n == 0 || n > 64 || s[0] == '.')
+    char a[65], n[65];
+    const char *why;
+    if (an >= sizeof(a) || nn >= sizeof(n))
         return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-              c == '-' || c == '~'))
-            return 0;
-    }
-    return 1;
+    memcpy(a, app, an);
+    a[an] = 0;
+    memcpy(n, name, nn);
+    n[nn] = 0;
+    return memchr(a, 0, an) == NULL && memchr(n, 0, nn) == NULL && llhls_publish_name_check(a, n, &why) == 0;
 }
 
 void llhls_viewers_seen(llhls_viewers_t *v, const char *path, size_t len, uint64_t conn, int64_t now_ms)
@@ -142,8 +142,8 @@ void llhls_viewers_seen(llhls_viewers_t *v, const char *path, size_t len, uint64
     const char *s1 = memchr(path + 1, '/', len - 1);
     const char *s2 = s1 ? memchr(s1 + 1, '/', len - (size_t)(s1 + 1 - path)) : NULL;
     size_t n = s2 ? (size_t)(s2 - path - 1) : 0;
-    if (s2 == NULL || n >= LLHLS_NAME_MAX || s2 + 1 == path + len || !name_part_ok(path + 1, (size_t)(s1 - path - 1)) ||
-        !name_part_ok(s1 + 1, (size_t)(s2 - s1 - 1)))
+    if (s2 == NULL || n >= LLHLS_NAME_MAX || s2 + 1 == path + len ||
+        !stream_name_ok(path + 1, (size_t)(s1 - path - 1), s1 + 1, (size_t)(s2 - s1 - 1)))
         return;
     pthread_mutex_lock(&v->lock);
     int idx = name_index(v, path + 1, n, now_ms);

@@ -20,9 +20,9 @@ void llhls_viewers_destroy(llhls_viewers_t *v);
 
 /* A request for path ("/live/x/video.m3u8": the stream is "live/x") on
  * connection conn (unique within the process).  Paths without a stream
- * (/metrics), or whose stream is not a name a publisher could use (each
- * half 1-64 of A-Z a-z 0-9 _ . - ~, not starting with '.'), are not
- * counted: stream names go verbatim into /metrics and the report. */
+ * (/metrics), or whose stream is not a name a publisher could use
+ * (llhls_publish_name_check), are not counted: stream names go verbatim
+ * into /metrics and the report. */
 void llhls_viewers_seen(llhls_viewers_t *v, const char *path, size_t len, uint64_t conn, int64_t now_ms);
 
 /* Calls fn for every stream with viewers now; returns the total. */

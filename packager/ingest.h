@@ -11,10 +11,6 @@
 typedef struct llhls_ingest llhls_ingest_t;   /* the packager */
 typedef struct llhls_publish llhls_publish_t; /* one publish in progress */
 
-/* Checks a publish name ("app" and "name" alone: 1-64 of [A-Za-z0-9_.-],
- * not starting with '.').  Returns 0 or -LLHLS_EINVAL with *why set. */
-int llhls_publish_name_check(const char *app, const char *name, const char **why);
-
 /* Starts a publish from peer ("1.2.3.4:5678").  Returns 0, -LLHLS_EINVAL
  * (bad name; *why says why) or -LLHLS_EBUSY (a publisher is already live on
  * that name).  The packager logs the refusal. */

@@ -7,6 +7,42 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int name_part_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64 || s[0] == '.')
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+              c == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+int llhls_publish_name_check(const char *app, const char *name, const char **why)
+{
+    if (!name_part_ok(app)) {
+        *why = "the application name must be 1-64 characters of A-Z a-z 0-9 _ . - not starting with '.'";
+        return -LLHLS_EINVAL;
+    }
+    /* NAME~LABEL is rendition LABEL of NAME (src/group.h): each side is a
+     * plain name. */
+    const char *mark = strchr(name, LLHLS_RENDITION_MARK);
+    char base[72];
+    if (mark && (size_t)(mark - name) < sizeof(base)) {
+        memcpy(base, name, (size_t)(mark - name));
+        base[mark - name] = 0;
+    }
+    if (strlen(name) > 64 || (mark ? !name_part_ok(base) || !name_part_ok(mark + 1) : !name_part_ok(name))) {
+        *why = "the stream name must be 1-64 characters of A-Z a-z 0-9 _ . - not starting with '.', "
+               "with at most one '~' before a rendition label";
+        return -LLHLS_EINVAL;
+    }
+    return 0;
+}
+
 void llhls_group_name(const char *stream, char *out)
 {
     const char *slash = strchr(stream, '/');

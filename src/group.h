@@ -12,6 +12,13 @@
 #define LLHLS_GROUP_MAX 16      /* renditions in one group: more are not listed */
 #define LLHLS_RENDITION_MARK '~'
 
+/* Checks a publish name: "app" and "name" alone, each 1-64 of
+ * [A-Za-z0-9_.-] not starting with '.', the name with at most one
+ * LLHLS_RENDITION_MARK between two such parts.  Every stream name anywhere
+ * (publishes, URLs, the admin API, the edge's viewer counts) passes it.
+ * Returns 0 or -LLHLS_EINVAL with *why set. */
+int llhls_publish_name_check(const char *app, const char *name, const char **why);
+
 /* The group a stream belongs to: "live/event" for "live/event~8k" and for
  * "live/event" itself.  out has LLHLS_NAME_MAX bytes. */
 void llhls_group_name(const char *stream, char *out);

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from conftest import BUILD, FFMPEG, Edge, Origin, stop_process
-from hls import attrs
+from hls import MediaPlaylist, attrs
 
 PUSH_BIN = os.path.join(BUILD, 'push', 'llhls-push')
 FFPROBE = FFMPEG.replace('ffmpeg', 'ffprobe')
@@ -139,7 +139,6 @@ def test_a_new_part_comes_within_a_part_target(stream):
         r = e.get('%svideo.m3u8?_HLS_msn=%d&_HLS_part=%d' % (base, m, n + 1))
         waits.append(time.monotonic() - t0)
         assert r.status == 200, r.text
-        from hls import MediaPlaylist
         pl = MediaPlaylist(r.text)
         assert pl.last_part() > (m, n)
     # Each blocked request is answered when the next part exists: within
