@@ -367,7 +367,11 @@ def test_skip_answers_with_exactly_one_skip_tag(srv, skip):
 
 
 def test_hinted_part_is_held_until_complete_then_sent_whole(srv):
-    pl = srv.playlist(VIDEO)
+    # Block until the part after the newest one is out: the hint in that
+    # answer names a part that has only just begun, so it is a wait of
+    # nearly a part's duration, not a race with the one about to close.
+    m, n = next_part(srv.playlist(VIDEO))
+    pl = srv.playlist('%s?_HLS_msn=%d&_HLS_part=%d' % (VIDEO, m, n))
     hint = pl.preload_hints[0]['URI']
     r = srv.get('/live/test/' + hint)
     assert r.status == 200
