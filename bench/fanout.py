@@ -2,11 +2,15 @@
 """Fan-out benchmark: h2load fetching one 8K-sized part from llhls-edge's
 cache, against h2o serving the same bytes from a file, side by side in one
 run, over h2c and over TLS.  Prints requests/s, throughput and the ratio
-edge / h2o (target: >= 1.0).
+edge / h2o (target: >= 1.0), and requests per CPU-second of each server
+with their ratio (what a request costs the server).
 
 Each side runs --rounds times, alternating, and the medians are compared.
+The publisher is stopped before the runs, so only the servers and h2load
+share the machine.
 
-Usage: bench/fanout.py [--seconds N] [--rounds N]   (run from a build tree: `make bench`)
+Usage: bench/fanout.py [--seconds N] [--rounds N] [--threads N] [--load-threads N]
+       (run from a build tree: `make bench`)
 """
 import argparse
 import os
@@ -23,22 +27,61 @@ sys.path.insert(0, os.path.join(HERE, '..', 'tests', 'integration'))
 from conftest import Edge, Origin, FFMPEG, stop_process  # noqa: E402
 
 
-def h2load(url, seconds, clients, streams, tls):
-    cmd = ['h2load', '-D', str(seconds), '-c', str(clients), '-m', str(streams), '-t', '1', url]
+def tree(pid):
+    """pid and its descendants (h2o keeps a helper process for its keys)."""
+    kids = {}
+    for d in os.listdir('/proc'):
+        if d.isdigit():
+            try:
+                with open('/proc/%s/stat' % d) as f:
+                    ppid = int(f.read().rsplit(')', 1)[1].split()[1])
+                kids.setdefault(ppid, []).append(int(d))
+            except (OSError, ValueError, IndexError):
+                pass
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += kids.get(p, [])
+    return out
+
+
+def cpu_seconds(pids):
+    """User plus system CPU time of the processes, all their threads."""
+    total = 0
+    for p in pids:
+        try:
+            with open('/proc/%d/stat' % p) as f:
+                fields = f.read().rsplit(')', 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return total / os.sysconf('SC_CLK_TCK')
+
+
+def h2load(url, seconds, clients, streams, server, threads):
+    """One run: req/s, Gbit/s, succeeded, failed, the TLS cipher, and
+    requests per CPU-second of the server's processes."""
+    cmd = ['h2load', '-D', str(seconds), '-c', str(clients), '-m', str(streams), '-t', str(threads), url]
+    before = cpu_seconds(server)
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60).stdout
+    used = cpu_seconds(server) - before
     m = re.search(r'finished in [\d.]+\w+, ([\d.]+) req/s, ([\d.]+)(\w+)/s', out)
     ok = re.search(r'requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed', out)
     if not m or not ok:
         raise RuntimeError('h2load said:\n' + out)
     unit = {'B': 1, 'KB': 1 << 10, 'MB': 1 << 20, 'GB': 1 << 30}[m.group(3)]
-    return float(m.group(1)), float(m.group(2)) * unit * 8 / 1e9, int(ok.group(1)), int(ok.group(2))
+    cipher = re.search(r'^Cipher: (\S+)', out, re.M)
+    done = int(ok.group(1))
+    return (float(m.group(1)), float(m.group(2)) * unit * 8 / 1e9, done, int(ok.group(2)),
+            cipher.group(1) if cipher else None, done / used if used > 0 else 0.0)
 
 
 def median(runs):
     """The run with the median request rate, failures summed over all."""
     ranked = sorted(runs, key=lambda r: r[0])
     mid = ranked[len(ranked) // 2]
-    return mid[0], mid[1], mid[2], sum(r[3] for r in runs)
+    return mid[0], mid[1], mid[2], sum(r[3] for r in runs), mid[4], sorted(r[5] for r in runs)[len(runs) // 2]
 
 
 def free_port():
@@ -60,6 +103,10 @@ def main():
     ap.add_argument('--streams', type=int, default=4)
     ap.add_argument('--rounds', type=int, default=3)
     ap.add_argument('--threads', type=int, default=2, help='server threads, the same on both sides')
+    # Two h2load threads on two cores: the load gets whatever CPU the
+    # server leaves it, so a server that costs less serves more.  With one,
+    # h2load alone is the limit and both sides measure the same.
+    ap.add_argument('--load-threads', type=int, default=2, help='h2load threads')
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix='llhls-bench-')
     # h2o started as root serves files as nobody.
@@ -91,6 +138,9 @@ def main():
                                             '--threads', str(args.threads), '--cache-size', '512MiB'])
         https = [p for kind, p in edge.ports if kind == 'https'][0]
         assert edge.get(path).body == body  # warm the cache
+        # The publisher and the packager would share the two cores with
+        # the runs; the part stays in the edge's cache and the origin's store.
+        stop_process(pub, signal.SIGINT, 10)
 
         docroot = os.path.join(work, 'www')
         os.makedirs(os.path.dirname(docroot + path), exist_ok=True)
@@ -117,6 +167,7 @@ def main():
         if check != '200':
             raise RuntimeError('h2o answered %s for %s' % (check, path))
 
+        edge_pids, h2o_pids = tree(edge.proc.pid), tree(h2o.pid)
         rows = []
         for label, url_edge, url_h2o in [
                 ('h2c', 'http://127.0.0.1:%d%s' % (edge.http_port, path), 'http://127.0.0.1:%d%s' % (hp, path)),
@@ -125,12 +176,21 @@ def main():
             # by the load and the server make single runs noisy.
             es, hs_ = [], []
             for _ in range(args.rounds):
-                es.append(h2load(url_edge, args.seconds, args.clients, args.streams, 'TLS' in label))
-                hs_.append(h2load(url_h2o, args.seconds, args.clients, args.streams, 'TLS' in label))
+                es.append(h2load(url_edge, args.seconds, args.clients, args.streams, edge_pids, args.load_threads))
+                hs_.append(h2load(url_h2o, args.seconds, args.clients, args.streams, h2o_pids, args.load_threads))
             rows.append((label, median(es), median(hs_)))
-        print('%-12s %14s %12s %14s %12s %7s' % ('', 'edge req/s', 'edge Gbit/s', 'h2o req/s', 'h2o Gbit/s', 'ratio'))
+        # Two readings: requests per second (what the players get), and
+        # requests per CPU-second of the server process (what serving them
+        # costs; on two cores h2load can be the limit of the first).
+        print('%-12s %11s %11s %11s %11s %7s %11s %11s %7s' % ('', 'edge req/s', 'edge Gbit/s', 'h2o req/s',
+                                                           'h2o Gbit/s', 'ratio', 'edge req/cpu-s',
+                                                           'h2o req/cpu-s', 'ratio'))
         for label, e, h in rows:
-            print('%-12s %14.1f %12.2f %14.1f %12.2f %7.2f' % (label, e[0], e[1], h[0], h[1], e[0] / h[0]))
+            print('%-12s %11.1f %11.2f %11.1f %11.2f %7.2f %14.1f %13.1f %7.2f'
+                  % (label, e[0], e[1], h[0], h[1], e[0] / h[0], e[5], h[5], e[5] / h[5] if h[5] else 0))
+            if e[4] or h[4]:
+                # Each side's own default choice, as a player would get it.
+                print('  cipher: edge %s, h2o %s' % (e[4], h[4]))
             if e[3] or h[3]:
                 print('  failed requests: edge %d, h2o %d' % (e[3], h[3]))
     finally:

@@ -46,7 +46,9 @@ def main():
     try:
         pl = origin.wait_for('/live/held/video.m3u8', lambda p: len(p.segments) >= 1, timeout=60)
         key, crt = os.path.join(work, 'k.pem'), os.path.join(work, 'c.pem')
-        subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', crt,
+        # An ECDSA P-256 key, as an edge would have.
+        subprocess.run(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
+                        '-nodes', '-keyout', key, '-out', crt,
                         '-days', '1', '-subj', '/CN=localhost'], check=True, capture_output=True)
         conf = os.path.join(work, 'edge.yaml')
         with open(conf, 'w') as f:
@@ -58,7 +60,10 @@ def main():
         time.sleep(1)
         base = rss_kib(edge.proc.pid)
         url = 'https://127.0.0.1:%d/live/held/video.m3u8?_HLS_msn=%d' % (https, pl.last_msn + 2)
-        h2load = subprocess.Popen(['h2load', '-c', str(n), '-n', str(n), '-m', '1', '-t', '1', url],
+        # A thousand new connections a second: one h2load thread opening
+        # all of them at once takes longer than h2o's 10 s TLS handshake
+        # timeout to finish its side of the handshakes.
+        h2load = subprocess.Popen(['h2load', '-c', str(n), '-n', str(n), '-m', '1', '-t', '1', '-r', '1000', url],
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         peak, held_peak, held_rss = base, 0, 0
         while h2load.poll() is None:
