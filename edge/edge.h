@@ -45,7 +45,7 @@ typedef struct llhls_origin_pools {
 
 /* The limits a reload may change while requests run. */
 typedef struct llhls_edge_limits {
-    atomic_uint_fast32_t max_connections, max_held, max_held_per_connection;
+    atomic_uint_fast32_t max_connections, max_held, max_held_per_connection, max_header_size;
 } llhls_edge_limits_t;
 
 typedef struct llhls_edge_metrics {
@@ -61,6 +61,7 @@ typedef struct llhls_edge_metrics {
     atomic_uint_fast64_t rapid_resets;        /* connections closed for cancelling too much */
     atomic_uint_fast64_t stalled_cut;         /* connections closed: a response made no progress */
     atomic_uint_fast64_t refused_ahead;       /* 400s decided here: too far ahead */
+    atomic_uint_fast64_t header_too_large;    /* 431s: over limits.max_header_size */
     atomic_uint_fast64_t held_expired;        /* 503s decided here: held three target durations */
 } llhls_edge_metrics_t;
 

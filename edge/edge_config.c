@@ -27,30 +27,32 @@
 
 /* Kept equal to conf/llhls-edge.yaml, which has the long comments; a unit
  * test compares the two. */
-const char llhls_edge_config_embedded[] = "# llhls-edge defaults; conf/llhls-edge.yaml explains each key.\n"
-                                          "listen:\n"
-                                          "  - address: 0.0.0.0:8081     # h2c (prior knowledge) and HTTP/1.1\n"
-                                          "origins:                      # tried in order\n"
-                                          "  - " URL_EXAMPLE "\n"
-                                          "threads: 2\n"
-                                          "cache:\n"
-                                          "  size: 1GiB                  # memory for cached parts and playlists\n"
-                                          "timeouts:\n"
-                                          "  upstream_connect: 2s\n"
-                                          "  upstream_response: 10s       # non-blocking requests only\n"
-                                          "  client_idle: 30s\n"
-                                          "  client_send: 20s             # a stalled response is cut off\n"
-                                          "  origin_probe: 2s             # how often a down origin is retried\n"
-                                          "limits:\n"
-                                          "  max_connections: 20000\n"
-                                          "  max_held: 50000              # blocking requests held per edge\n"
-                                          "  max_held_per_connection: 64\n"
-                                          "log:\n"
-                                          "  level: info                  # error, warn, info or debug\n"
-                                          "  access: \"\"                   # \"\" off, \"-\" stderr, or a file\n"
-                                          "report:\n"
-                                          "  url: \"\"                      # the origin's /api/edges/report; \"\" off\n"
-                                          "  interval: 2s\n";
+const char llhls_edge_config_embedded[] =
+    "# llhls-edge defaults; conf/llhls-edge.yaml explains each key.\n"
+    "listen:\n"
+    "  - address: 0.0.0.0:8081     # h2c (prior knowledge) and HTTP/1.1\n"
+    "origins:                      # tried in order\n"
+    "  - " URL_EXAMPLE "\n"
+    "threads: 2\n"
+    "cache:\n"
+    "  size: 1GiB                  # memory for cached parts and playlists\n"
+    "timeouts:\n"
+    "  upstream_connect: 2s\n"
+    "  upstream_response: 10s       # non-blocking requests only\n"
+    "  client_idle: 30s\n"
+    "  client_send: 20s             # a stalled response is cut off\n"
+    "  origin_probe: 2s             # how often a down origin is retried\n"
+    "limits:\n"
+    "  max_connections: 20000\n"
+    "  max_held: 50000              # blocking requests held per edge\n"
+    "  max_held_per_connection: 64\n"
+    "  max_header_size: 32KiB       # a request's line and headers\n"
+    "log:\n"
+    "  level: info                  # error, warn, info or debug\n"
+    "  access: \"\"                   # \"\" off, \"-\" stderr, or a file\n"
+    "report:\n"
+    "  url: \"\"                      # the origin's /api/edges/report; \"\" off\n"
+    "  interval: 2s\n";
 
 typedef enum { KIND_COUNT, KIND_SIZE, KIND_DURATION, KIND_LEVEL, KIND_LOG_PATH, KIND_REPORT_URL, KIND_TEXT } kind_t;
 
@@ -66,6 +68,7 @@ typedef enum {
     KEY_MAX_CONNECTIONS,
     KEY_MAX_HELD,
     KEY_MAX_HELD_PER_CONNECTION,
+    KEY_MAX_HEADER_SIZE,
     KEY_LOG_LEVEL,
     KEY_LOG_ACCESS,
     KEY_REPORT_URL,
@@ -95,6 +98,7 @@ static const key_def_t keys[KEY_COUNT] = {
     [KEY_MAX_CONNECTIONS] = {"limits", "max_connections", NULL, KIND_COUNT, 1, 1000000},
     [KEY_MAX_HELD] = {"limits", "max_held", NULL, KIND_COUNT, 1, 1000000},
     [KEY_MAX_HELD_PER_CONNECTION] = {"limits", "max_held_per_connection", NULL, KIND_COUNT, 1, 1000000},
+    [KEY_MAX_HEADER_SIZE] = {"limits", "max_header_size", NULL, KIND_SIZE, 1024, 256 * 1024},
     [KEY_LOG_LEVEL] = {"log", "level", "--log-level", KIND_LEVEL, 0, 0},
     [KEY_LOG_ACCESS] = {"log", "access", "--access-log", KIND_LOG_PATH, 0, 0},
     [KEY_REPORT_URL] = {"report", "url", "--report-url", KIND_REPORT_URL, 0, 0},
@@ -115,8 +119,8 @@ typedef enum {
     TOP_REPORT,
     TOP_COUNT
 } top_id_t;
-static const char *const tops[TOP_COUNT] = {"listen", "origins", "threads", "cache", "timeouts", "limits", "log",
-                                            "report"};
+static const char *const tops[TOP_COUNT] = {"listen",   "origins", "threads", "cache",
+                                            "timeouts", "limits",  "log",     "report"};
 
 /* One load: the working copy, and where each key was set, so that the rule
  * between two values blames the one the user actually wrote. */
@@ -201,8 +205,7 @@ static int apply_value(llhls_edge_config_t *c, key_id_t k, const char *text, cha
             return -LLHLS_ECONFIG;
         for (const char *p = slash; *p; p++)
             if (*p <= ' ' || *p > '~')
-                return llhls_yaml_fail(why, whylen, "the path holds a space or a control character, got '%.80s'",
-                                       text);
+                return llhls_yaml_fail(why, whylen, "the path holds a space or a control character, got '%.80s'", text);
         snprintf(c->report_url, sizeof(c->report_url), "%s", text);
         snprintf(c->report_host, sizeof(c->report_host), "%s", o.host);
         c->report_port = o.port;
@@ -266,6 +269,7 @@ static int apply_value(llhls_edge_config_t *c, key_id_t k, const char *text, cha
     case KEY_MAX_CONNECTIONS: c->max_connections = (uint32_t)v; break;
     case KEY_MAX_HELD: c->max_held = (uint32_t)v; break;
     case KEY_MAX_HELD_PER_CONNECTION: c->max_held_per_connection = (uint32_t)v; break;
+    case KEY_MAX_HEADER_SIZE: c->max_header_size = (uint32_t)v; break;
     default: break;
     }
     return 0;
@@ -672,8 +676,7 @@ static int load_top(yctx_t *y, const yaml_node_t *kn, const yaml_node_t *vn)
         return llhls_yaml_fail(
             y->err, y->errlen,
             "%s:%d: %.60s: unknown key (expected listen, origins, threads, cache, timeouts, limits, log or report)",
-            y->name,
-            llhls_yaml_node_line(kn), name);
+            y->name, llhls_yaml_node_line(kn), name);
     if (y->l->top_line[t] > 0)
         return llhls_yaml_fail(y->err, y->errlen, "%s:%d: %s: given twice (first on line %d)", y->name,
                                llhls_yaml_node_line(kn), name, y->l->top_line[t]);
@@ -1021,12 +1024,12 @@ void llhls_edge_config_usage(FILE *f, const char *argv0)
             "      --cache-size SIZE       memory for cached objects (default %s)\n"
             "      --log-level LEVEL       error, warn, info or debug (default %s)\n"
             "      --access-log PATH       access log file, - for stderr, \"\" for none\n"
+            "                              (default %s)\n"
             "      --report-url URL        post a summary to the origin's admin API,\n"
             "                              http://ORIGIN:PORT/api/edges/report\n"
             "      --report-token TOKEN    its admin token (Authorization: Bearer)\n"
             "      --report-id NAME        this edge's name in the report (default: host name)\n"
             "      --report-interval S     how often (default 2 s)\n"
-            "                              (default %s)\n"
             "  -h, --help                  print this help and exit\n"
             "  -V, --version               print the version and exit\n"
             "\n"

@@ -45,16 +45,17 @@ typedef struct llhls_edge_config {
     uint32_t max_connections;             /* limits.max_connections: 20000 */
     uint32_t max_held;                    /* limits.max_held: 50000 held blocking requests per edge */
     uint32_t max_held_per_connection;     /* limits.max_held_per_connection: 64 */
+    uint32_t max_header_size;             /* limits.max_header_size: 32KiB, a request's line and headers */
     int log_level;                        /* log.level: info */
     char access_log[LLHLS_PATH_MAX];      /* log.access: "" off, "-" stderr, else a file */
     /* report: a summary posted to the origin's admin API (docs/api.md) */
-    char report_url[LLHLS_URL_MAX];       /* report.url: "" off, else http://HOST[:PORT]/PATH */
-    char report_host[LLHLS_ADDR_MAX];     /* from report.url */
+    char report_url[LLHLS_URL_MAX];   /* report.url: "" off, else http://HOST[:PORT]/PATH */
+    char report_host[LLHLS_ADDR_MAX]; /* from report.url */
     int report_port;
     char report_path[LLHLS_URL_MAX];
-    char report_token[LLHLS_SECRET_MAX];  /* report.token: sent as Authorization: Bearer */
-    char report_id[65];                   /* report.id: the edge's name, default the host name */
-    uint32_t report_interval_ms;          /* report.interval: 2s */
+    char report_token[LLHLS_SECRET_MAX]; /* report.token: sent as Authorization: Bearer */
+    char report_id[65];                  /* report.id: the edge's name, default the host name */
+    uint32_t report_interval_ms;         /* report.interval: 2s */
 } llhls_edge_config_t;
 
 extern const char llhls_edge_config_embedded[];

@@ -27,8 +27,8 @@ static void viewer_line(const char *stream, uint32_t count, void *ctx)
 {
     viewer_lines_t *v = ctx;
     size_t n = *v->n;
-    *v->n += (size_t)snprintf(v->buf + n, n < v->cap ? v->cap - n : 0, "llhls_edge_viewers{stream=\"%s\"} %u\n",
-                              stream, count);
+    *v->n += (size_t)snprintf(v->buf + n, n < v->cap ? v->cap - n : 0, "llhls_edge_viewers{stream=\"%s\"} %u\n", stream,
+                              count);
 }
 
 int llhls_edge_metrics_render(llhls_edge_t *e, h2o_mem_pool_t *pool, h2o_iovec_t *out)
@@ -67,6 +67,8 @@ int llhls_edge_metrics_render(llhls_edge_t *e, h2o_mem_pool_t *pool, h2o_iovec_t
       "Connections closed: a response made no progress for timeouts.client_send.", atomic_load(&m->stalled_cut));
     M("llhls_edge_refused_ahead_total", "counter", "Blocking requests refused here (400): too far ahead.",
       atomic_load(&m->refused_ahead));
+    M("llhls_edge_header_too_large_total", "counter", "Requests refused (431): over limits.max_header_size.",
+      atomic_load(&m->header_too_large));
     M("llhls_edge_held_expired_total", "counter", "Held requests answered 503 here after three target durations.",
       atomic_load(&m->held_expired));
     M("llhls_edge_held_requests", "gauge", "Requests waiting on a fill (blocking reloads, hinted parts).",
@@ -113,6 +115,7 @@ void llhls_edge_limits_set(llhls_edge_t *e, const llhls_edge_config_t *c)
     atomic_store(&e->limits.max_connections, c->max_connections);
     atomic_store(&e->limits.max_held, c->max_held);
     atomic_store(&e->limits.max_held_per_connection, c->max_held_per_connection);
+    atomic_store(&e->limits.max_header_size, c->max_header_size);
 }
 
 /* What a reload cannot change while connections stay open, by key. */
@@ -196,6 +199,7 @@ static void reload(llhls_edge_t *e, int argc, char **argv)
     e->cfg.max_connections = next.max_connections;
     e->cfg.max_held = next.max_held;
     e->cfg.max_held_per_connection = next.max_held_per_connection;
+    e->cfg.max_header_size = next.max_header_size;
     e->cfg.log_level = next.log_level;
     if (e->report) {
         llhls_report_configure(e->report, &next);

@@ -408,11 +408,27 @@ static int serve_metrics(llhls_worker_t *w, h2o_req_t *req)
 
 static h2o_mime_attributes_t playlist_attr = {.is_compressible = 1};
 
+/* The request line and headers as a player sent them, near enough: each
+ * header counted as "name: value\r\n" whether it came as HTTP/1.1 text or
+ * HPACK, so that one bound means the same on both. */
+static size_t header_size(const h2o_req_t *req)
+{
+    size_t n = req->method.len + req->path.len + req->authority.len + 16;
+    for (size_t i = 0; i < req->headers.size; i++)
+        n += req->headers.entries[i].name->len + req->headers.entries[i].value.len + 4;
+    return n;
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     llhls_worker_t *w = worker_of(req);
     llhls_edge_t *e = w->edge;
     llhls_rapid_reset_watch(req, &e->metrics.rapid_resets);
+    if (header_size(req) > atomic_load_explicit(&e->limits.max_header_size, memory_order_relaxed)) {
+        atomic_fetch_add_explicit(&e->metrics.header_too_large, 1, memory_order_relaxed);
+        send_simple(w, req, 431, "Request Header Fields Too Large", "request headers too large\n", "no-store");
+        return 0;
+    }
     if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("OPTIONS"))) {
         req->res.status = 204;
         req->res.reason = "No Content";

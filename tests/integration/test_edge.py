@@ -256,6 +256,25 @@ def test_held_requests_per_connection_are_bounded(live, tmp_path):
         e.close()
 
 
+@pytest.mark.parametrize('h2', [False, True], ids=['http1', 'h2'])
+def test_request_headers_over_the_bound_get_431(live, tmp_path, h2):
+    conf = tmp_path / 'edge.yaml'
+    conf.write_text('origins:\n  - %s\nlimits:\n  max_header_size: 4KiB\n' % live.url(''))
+    e = Edge([], args=['-c', str(conf)], h2=h2)
+    try:
+        # A cookie of 3 KiB fits; two of them (6 KiB of headers) do not.
+        fits = e.get(VIDEO, headers={'Cookie': 'a=' + 'x' * 3000})
+        assert fits.status == 200 and fits.body.startswith(b'#EXTM3U')
+        big = e.get(VIDEO, headers={'Cookie': 'a=' + 'x' * 3000, 'X-Token': 'y' * 3000})
+        assert big.status == 431
+        assert big.body == b'request headers too large\n'
+        assert e.metric('llhls_edge_header_too_large_total') == 1
+        # The edge, and its cache, go on serving.
+        assert e.get(VIDEO).status == 200
+    finally:
+        e.close()
+
+
 def test_part_past_the_end_and_part_zero_of_the_next_share_one_key(live, edge):
     pl = edge.playlist(VIDEO)  # the edge learns the segments' part counts
     seg = [s for s in pl.segments if s.complete and s.parts][-1]

@@ -102,6 +102,7 @@ static void assert_documented_defaults(const llhls_edge_config_t *c)
     assert_int_equal(c->max_connections, 20000);
     assert_int_equal(c->max_held, 50000);
     assert_int_equal(c->max_held_per_connection, 64);
+    assert_int_equal(c->max_header_size, 32 * 1024);
     assert_int_equal(c->log_level, LLHLS_LOG_INFO);
     assert_string_equal(c->access_log, "");
     assert_string_equal(c->report_url, "");
@@ -164,6 +165,7 @@ static void test_edge_config_yaml_sets_every_key(void **state)
                      "  max_connections: 100\n"
                      "  max_held: 300\n"
                      "  max_held_per_connection: 300\n"
+                     "  max_header_size: 8KiB\n"
                      "log:\n"
                      "  level: debug\n"
                      "  access: /var/log/llhls/access.log\n");
@@ -185,6 +187,7 @@ static void test_edge_config_yaml_sets_every_key(void **state)
     assert_int_equal(c.max_connections, 100);
     assert_int_equal(c.max_held, 300);
     assert_int_equal(c.max_held_per_connection, 300);
+    assert_int_equal(c.max_header_size, 8 * 1024);
     assert_int_equal(c.log_level, LLHLS_LOG_DEBUG);
     assert_string_equal(c.access_log, "/var/log/llhls/access.log");
 }
@@ -410,7 +413,7 @@ static void test_edge_config_rejects_unknown_keys_everywhere(void **state)
     expect_yaml_error("log:\n  file: x\n", "edge.yaml:2: log.file: unknown key (log has level, access)");
     expect_yaml_error("limits:\n  max_held_per_conn: 2\n",
                       "edge.yaml:2: limits.max_held_per_conn: unknown key (limits has max_connections, max_held, "
-                      "max_held_per_connection)");
+                      "max_held_per_connection, max_header_size)");
     expect_yaml_error("listen:\n  - address: :80\n  - adress: :81\n",
                       "edge.yaml:3: listen[1].adress: unknown key (a listener has address, tls)");
     expect_yaml_error("listen:\n  - address: :443\n    tls:\n      cert: a.pem\n      key: b.pem\n",
@@ -519,6 +522,8 @@ static void test_edge_config_rejects_values_out_of_bounds(void **state)
     expect_yaml_error("threads: 0\n", "edge.yaml:1: threads: expected a whole number from 1 to 64, got '0'");
     expect_yaml_error("cache:\n  size: 512KiB\n",
                       "edge.yaml:2: cache.size: expected a size from 1MiB to 1TiB, got '512KiB'");
+    expect_yaml_error("limits:\n  max_header_size: 1MiB\n",
+                      "edge.yaml:2: limits.max_header_size: expected a size from 1KiB to 256KiB, got '1MiB'");
     expect_yaml_error("cache:\n  size: lots\n",
                       "edge.yaml:2: cache.size: expected a size like 1GiB, 512MiB or 100MB, got 'lots'");
     expect_yaml_error("timeouts:\n  upstream_connect: 50ms\n",
@@ -921,7 +926,8 @@ static void test_edge_config_report_section(void **state)
     else
         assert_true(strlen(c.report_id) > 0);
     assert_int_equal(load(&c, "report:\n  url: http://origin.example:8080/api/edges/report\n"
-                              "  token: tok-0123456789abcdef\n  id: edge-paris-1\n  interval: 5s\n"), 0);
+                              "  token: tok-0123456789abcdef\n  id: edge-paris-1\n  interval: 5s\n"),
+                     0);
     assert_string_equal(c.report_host, "origin.example");
     assert_int_equal(c.report_port, 8080);
     assert_string_equal(c.report_path, "/api/edges/report");
@@ -952,7 +958,8 @@ static void test_edge_config_rejects_bad_report_values(void **state)
                       "edge.yaml:2: report.url: the port must be 1 to 65535, got 'http://origin:99999'");
     expect_yaml_error("report:\n  interval: 0.1s\n",
                       "edge.yaml:2: report.interval: expected a duration from 0.5 s to 600 s, got '0.1s'");
-    expect_yaml_error("report:\n  id: \"a b\"\n", "edge.yaml:2: report.id: expected printable characters without spaces");
+    expect_yaml_error("report:\n  id: \"a b\"\n",
+                      "edge.yaml:2: report.id: expected printable characters without spaces");
     expect_yaml_error_prefix("report:\n  every: 2s\n", "edge.yaml:2: report.every: unknown key");
     /* What goes into the request head cannot carry a line break. */
     expect_yaml_error_prefix("report:\n  url: \"http://origin/a\\r\\nX-Evil: 1\"\n",
@@ -969,8 +976,9 @@ static void test_edge_config_rejects_bad_report_values(void **state)
     expect_yaml_error_prefix("report:\n  url: http:///api/edges/report\n", "edge.yaml:2: report.url: ");
     expect_yaml_error_prefix("report: 5\n", "edge.yaml:1: report: ");
     char *argv[] = {"llhls-edge", "--report-url", "ftp://x/y", NULL};
-    snprintf(want, sizeof(want), "--report-url: expected \"\" (off) or a URL like "
-                                 "http://origin:8080/api/edges/report, got 'ftp://x/y'");
+    snprintf(want, sizeof(want),
+             "--report-url: expected \"\" (off) or a URL like "
+             "http://origin:8080/api/edges/report, got 'ftp://x/y'");
     expect_args_error(3, argv, want);
 }
 
