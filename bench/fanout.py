@@ -13,6 +13,7 @@ Usage: bench/fanout.py [--seconds N] [--rounds N] [--threads N] [--load-threads 
        (run from a build tree: `make bench`)
 """
 import argparse
+import collections
 import os
 import re
 import shutil
@@ -24,48 +25,21 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'tests', 'integration'))
+sys.path.insert(0, HERE)
 from conftest import Edge, Origin, FFMPEG, stop_process  # noqa: E402
+from procs import cpu_seconds, free_port, process_tree  # noqa: E402
 
 
-def tree(pid):
-    """pid and its descendants (h2o keeps a helper process for its keys)."""
-    kids = {}
-    for d in os.listdir('/proc'):
-        if d.isdigit():
-            try:
-                with open('/proc/%s/stat' % d) as f:
-                    ppid = int(f.read().rsplit(')', 1)[1].split()[1])
-                kids.setdefault(ppid, []).append(int(d))
-            except (OSError, ValueError, IndexError):
-                pass
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo += kids.get(p, [])
-    return out
-
-
-def cpu_seconds(pids):
-    """User plus system CPU time of the processes, all their threads."""
-    total = 0
-    for p in pids:
-        try:
-            with open('/proc/%d/stat' % p) as f:
-                fields = f.read().rsplit(')', 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        except OSError:
-            pass
-    return total / os.sysconf('SC_CLK_TCK')
+# One h2load run, or the median of several; per_cpu_s is requests per
+# CPU-second of the server's processes.
+Run = collections.namedtuple('Run', 'req_s gbit_s failed cipher per_cpu_s')
 
 
 def h2load(url, seconds, clients, streams, server, threads):
-    """One run: req/s, Gbit/s, succeeded, failed, the TLS cipher, and
-    requests per CPU-second of the server's processes."""
     cmd = ['h2load', '-D', str(seconds), '-c', str(clients), '-m', str(streams), '-t', str(threads), url]
-    before = cpu_seconds(server)
+    before = sum(cpu_seconds(p) for p in server)
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60).stdout
-    used = cpu_seconds(server) - before
+    used = sum(cpu_seconds(p) for p in server) - before
     m = re.search(r'finished in [\d.]+\w+, ([\d.]+) req/s, ([\d.]+)(\w+)/s', out)
     ok = re.search(r'requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed', out)
     if not m or not ok:
@@ -73,24 +47,16 @@ def h2load(url, seconds, clients, streams, server, threads):
     unit = {'B': 1, 'KB': 1 << 10, 'MB': 1 << 20, 'GB': 1 << 30}[m.group(3)]
     cipher = re.search(r'^Cipher: (\S+)', out, re.M)
     done = int(ok.group(1))
-    return (float(m.group(1)), float(m.group(2)) * unit * 8 / 1e9, done, int(ok.group(2)),
-            cipher.group(1) if cipher else None, done / used if used > 0 else 0.0)
+    return Run(float(m.group(1)), float(m.group(2)) * unit * 8 / 1e9, int(ok.group(2)),
+               cipher.group(1) if cipher else None, done / used if used > 0 else 0.0)
 
 
 def median(runs):
-    """The run with the median request rate, failures summed over all."""
-    ranked = sorted(runs, key=lambda r: r[0])
-    mid = ranked[len(ranked) // 2]
-    return mid[0], mid[1], mid[2], sum(r[3] for r in runs), mid[4], sorted(r[5] for r in runs)[len(runs) // 2]
-
-
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(('127.0.0.1', 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+    """The run with the median request rate, with the median cost per
+    request and the failures summed over all."""
+    mid = sorted(runs, key=lambda r: r.req_s)[len(runs) // 2]
+    per_cpu_s = sorted(r.per_cpu_s for r in runs)[len(runs) // 2]
+    return mid._replace(failed=sum(r.failed for r in runs), per_cpu_s=per_cpu_s)
 
 
 def main():
@@ -167,7 +133,7 @@ def main():
         if check != '200':
             raise RuntimeError('h2o answered %s for %s' % (check, path))
 
-        edge_pids, h2o_pids = tree(edge.proc.pid), tree(h2o.pid)
+        edge_pids, h2o_pids = process_tree(edge.proc.pid), process_tree(h2o.pid)
         rows = []
         for label, url_edge, url_h2o in [
                 ('h2c', 'http://127.0.0.1:%d%s' % (edge.http_port, path), 'http://127.0.0.1:%d%s' % (hp, path)),
@@ -187,12 +153,13 @@ def main():
                                                            'h2o req/cpu-s', 'ratio'))
         for label, e, h in rows:
             print('%-12s %11.1f %11.2f %11.1f %11.2f %7.2f %14.1f %13.1f %7.2f'
-                  % (label, e[0], e[1], h[0], h[1], e[0] / h[0], e[5], h[5], e[5] / h[5] if h[5] else 0))
-            if e[4] or h[4]:
+                  % (label, e.req_s, e.gbit_s, h.req_s, h.gbit_s, e.req_s / h.req_s, e.per_cpu_s, h.per_cpu_s,
+                     e.per_cpu_s / h.per_cpu_s if h.per_cpu_s else 0))
+            if e.cipher or h.cipher:
                 # Each side's own default choice, as a player would get it.
-                print('  cipher: edge %s, h2o %s' % (e[4], h[4]))
-            if e[3] or h[3]:
-                print('  failed requests: edge %d, h2o %d' % (e[3], h[3]))
+                print('  cipher: edge %s, h2o %s' % (e.cipher, h.cipher))
+            if e.failed or h.failed:
+                print('  failed requests: edge %d, h2o %d' % (e.failed, h.failed))
     finally:
         for p in procs:
             stop_process(p, signal.SIGINT, 10)

@@ -10,24 +10,16 @@ import argparse
 import os
 import re
 import resource
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'tests', 'integration'))
+sys.path.insert(0, HERE)
 from conftest import Edge, Origin, publish, stop_publisher  # noqa: E402
-
-
-def rss_kib(pid):
-    with open('/proc/%d/status' % pid) as f:
-        for line in f:
-            if line.startswith('VmRSS:'):
-                return int(line.split()[1])
-    return 0
+from procs import rss_kib  # noqa: E402
 
 
 def main():

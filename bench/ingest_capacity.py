@@ -19,7 +19,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'tests', 'integration'))
 sys.path.insert(0, HERE)
 from conftest import Origin  # noqa: E402
-from ingest_cpu import clip_8k60, cpu_seconds  # noqa: E402
+from ingest_cpu import clip_8k60  # noqa: E402
+from procs import cpu_seconds  # noqa: E402
 
 PUSH = os.path.join(os.environ.get('top_builddir', os.path.join(HERE, '..')), 'push', 'llhls-push')
 

@@ -24,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'tests', 'integration'))
 sys.path.insert(0, HERE)
 from conftest import FFMPEG, Origin, stop_process  # noqa: E402
-from fanout import free_port  # noqa: E402
+from procs import cpu_seconds, free_port  # noqa: E402
 
 RTMP_MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so'
 CACHE = os.path.join(os.path.expanduser('~'), '.cache', 'llhls-bench')
@@ -43,13 +43,6 @@ def clip_8k60(seconds=4, bitrate='100M'):
                         '-bufsize', bitrate, '-c:a', 'aac', '-b:a', '128k', '-f', 'flv', tmp], check=True)
         os.rename(tmp, path)
     return path
-
-
-def cpu_seconds(pid):
-    """utime + stime of a process, in seconds."""
-    with open('/proc/%d/stat' % pid) as f:
-        fields = f.read().rsplit(')', 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
 
 
 def start_nginx(work):
