@@ -21,6 +21,7 @@ def srv(request, live):
     e = Edge([live.url('')], h2=True)
     try:
         e.publisher = live.publisher
+        e.origin = live
         yield e
     finally:
         e.close()
@@ -40,9 +41,12 @@ def next_part(pl):
 def fresh_playlist(srv, path=VIDEO):
     """The playlist as of a moment ago, its last segment one still being
     written.  Through an edge a plain reload may be half a target duration
-    old; a blocking request for the next part is answered by the origin the
-    moment that part exists."""
-    pl = srv.playlist(path)
+    old, and a blocking reload for a part that already exists may be answered
+    from the edge's cache with the playlist of the moment that part appeared.
+    So the live end is read at the origin, and the blocking reload for the
+    part after it, which no one can have had answered yet, is asked of srv:
+    it is answered the moment that part exists."""
+    pl = getattr(srv, 'origin', srv).playlist(path)
     for _ in range(20):
         m, n = next_part(pl)
         pl = srv.playlist('%s?_HLS_msn=%d&_HLS_part=%d' % (path, m, n))
