@@ -2,7 +2,9 @@
 // /usr/bin/chromium, driven by playwright-core) and reports on one JSON line
 // what a viewer got: whether playback started, how far the playhead moved
 // while watched, stalls, latency behind live and dropped frames. The page
-// keeps those figures in window.llhlsStats (www/player.js).
+// keeps those figures in window.llhlsStats (www/player.js). With them goes
+// the timeline of what hls.js loaded and buffered (`timeline`, the latest
+// entries), so that a stall can be traced to the part behind it.
 //
 //   node tests/browser/play.mjs --url URL [--seconds 25] [--screenshot FILE] [--start-timeout 20]
 //
@@ -49,6 +51,56 @@ function round(v, digits = 3) {
     return v === null || v === undefined ? null : Number(v.toFixed(digits));
 }
 
+// Installed before the page's scripts run: as soon as the player sets
+// window.llhlsHls, every fragment or part loaded and appended, and every
+// error, is noted with the time since page load and what is buffered.
+function recordTimeline() {
+    const timeline = [];
+    window.llhlsTimeline = timeline;
+    const ranges = r => {
+        const out = [];
+        for (let i = 0; r && i < r.length; i++)
+            out.push([+r.start(i).toFixed(3), +r.end(i).toFixed(3)]);
+        return out;
+    };
+    const note = entry => {
+        const video = document.querySelector('video');
+        entry.t = +(performance.now() / 1000).toFixed(3);
+        if (video) {
+            entry.playhead = +video.currentTime.toFixed(3);
+            entry.buffered = ranges(video.buffered);
+        }
+        timeline.push(entry);
+        if (timeline.length > 400)
+            timeline.shift();
+    };
+    const media = (data, what) => {
+        const f = data.part || data.frag;
+        return {
+            what, type: data.frag ? data.frag.type : data.type, sn: data.frag ? data.frag.sn : null,
+            part: data.part ? data.part.index : null,
+            start: f ? +f.start.toFixed(3) : null, duration: f ? +f.duration.toFixed(3) : null,
+        };
+    };
+    let hls;
+    Object.defineProperty(window, 'llhlsHls', {
+        configurable: true,
+        get: () => hls,
+        set: h => {
+            hls = h;
+            h.on('hlsFragLoaded', (e, d) => note(media(d, 'loaded')));
+            h.on('hlsBufferAppended', (e, d) => {
+                const entry = media(d, 'appended');
+                entry.ranges = {};
+                for (const k in d.timeRanges || {})
+                    entry.ranges[k] = ranges(d.timeRanges[k]);
+                note(entry);
+            });
+            h.on('hlsError', (e, d) => note({ what: 'error', details: d.details, reason: d.reason || null }));
+        },
+    });
+}
+
 const readStats = page => page.evaluate(() => {
     const s = window.llhlsStats;
     if (!s)
@@ -78,6 +130,7 @@ async function run(opts) {
         total_frames: null,
         codecs: null,
         errors: [],
+        timeline: [],
     };
     const browser = await launch();
     try {
@@ -98,6 +151,7 @@ async function run(opts) {
                 result.errors.push('request: ' + r.url() + ' ' + why);
         });
 
+        await page.addInitScript(recordTimeline);
         const loadedAt = Date.now();
         await page.goto(opts.url, { waitUntil: 'load', timeout: opts.startTimeout * 1000 });
         result.codecs = await page.evaluate(() => ({
@@ -137,6 +191,7 @@ async function run(opts) {
         } else {
             result.errors.push('window.llhlsStats is missing: the player script did not run');
         }
+        result.timeline = await page.evaluate(() => window.llhlsTimeline || []);
         if (opts.screenshot)
             await page.screenshot({ path: opts.screenshot });
     } finally {

@@ -71,7 +71,9 @@ def test_hlsjs_plays_live_stream_in_chromium_with_low_latency(via):
                   r['latency_median'], r['latency_max'], r['latency_samples'], r['played_seconds'],
                   WATCH_SECONDS, r['stalls'], r['dropped_frames'], r['total_frames'], r['start_seconds'],
                   r['codecs']))
-        detail = json.dumps(r, indent=1) + '\norigin log:\n' + o.log_text()[-2000:]
+        timeline = r.pop('timeline', [])
+        detail = (json.dumps(r, indent=1) + '\nhls.js timeline, latest last (t since page load):\n' +
+                  '\n'.join(json.dumps(e) for e in timeline) + '\norigin log:\n' + o.log_text()[-2000:])
         assert r['codecs'] == {'h264': True, 'aac': True}, 'Chromium cannot decode H.264/AAC from MSE\n' + detail
         assert r['started'], 'playback never started\n' + detail
         assert r['played_seconds'] >= WATCH_SECONDS - 2, 'the playhead fell behind the clock\n' + detail
