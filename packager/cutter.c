@@ -80,3 +80,14 @@ void llhls_cutter_close_part(llhls_cutter_t *c, int64_t end_us)
     c->part_start_us = end_us;
     c->end_us = end_us;
 }
+
+int llhls_cutter_follows(const llhls_cutter_t *c, int64_t t_us, uint32_t dur_us, int64_t leader_us)
+{
+    if (!c->started || leader_us < 0)
+        return 0;
+    if (leader_us > t_us || leader_us <= t_us - (int64_t)dur_us)
+        return 0; /* not the first sample at or after it */
+    if (leader_us <= c->part_start_us)
+        return 0; /* the open part started there */
+    return (t_us - c->part_start_us) * 2 >= (int64_t)c->part_target_us;
+}

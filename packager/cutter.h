@@ -3,9 +3,10 @@
  *
  * Video: a segment ends before a sync sample once it lasts at least the
  * segment target (less half a frame); a part ends before a sample that would
- * take it past the part target.  Audio: the same part rule; segments end
- * where the caller says (at the video's segment boundaries), or at the
- * segment target when there is no video. */
+ * take it past the part target.  Audio: the same part rule, and parts end
+ * where the video's do (llhls_cutter_follows); segments end where the
+ * caller says (at the video's segment boundaries), or at the segment target
+ * when there is no video. */
 #ifndef LLHLS_CUTTER_H
 #define LLHLS_CUTTER_H
 
@@ -43,5 +44,14 @@ int llhls_cutter_part_full(const llhls_cutter_t *c, int64_t end_us, uint32_t nex
 /* The open part was closed early, ending at end_us: the next sample starts
  * a new part. */
 void llhls_cutter_close_part(llhls_cutter_t *c, int64_t end_us);
+
+/* Whether the open part should end before the sample at t_us (lasting
+ * dur_us) because a leading track, the video, started a part at leader_us:
+ * audio parts then end where the video's do, and a segment's last audio
+ * part is as long as the video's rather than a sliver of a few frames.  Yes
+ * when this is the first sample starting at or after leader_us (the sample
+ * a segment boundary there would start with), the open part did not
+ * already start there, and it holds at least half the part target. */
+int llhls_cutter_follows(const llhls_cutter_t *c, int64_t t_us, uint32_t dur_us, int64_t leader_us);
 
 #endif

@@ -23,6 +23,7 @@
 #define AUDIO_LEAD_US 1000000       /* audio this far past the video is released anyway */
 #define FRAMES_BEFORE_CONFIG_MAX 600 /* media without a sequence header: give up after this many */
 #define VIDEO_STARTS 64             /* video segment starts remembered for the audio */
+#define VIDEO_PARTS 64              /* video part starts remembered for the audio */
 
 typedef struct stream stream_t;
 
@@ -72,6 +73,8 @@ struct llhls_publish {
     uint64_t vstart_msn[VIDEO_STARTS];
     int64_t vstart_us[VIDEO_STARTS];
     unsigned vstarts;
+    int64_t vpart_us[VIDEO_PARTS];
+    unsigned vparts;
     /* audio */
     uint8_t *asc;
     size_t asc_len;
@@ -374,6 +377,24 @@ static void remember_video_start(llhls_publish_t *p, uint64_t msn, int64_t t_us)
     p->vstarts++;
 }
 
+static void remember_video_part(llhls_publish_t *p, int64_t t_us)
+{
+    p->vpart_us[p->vparts % VIDEO_PARTS] = t_us;
+    p->vparts++;
+}
+
+/* The start of the last video part begun by t_us, or -1. */
+static int64_t video_part_at(llhls_publish_t *p, int64_t t_us)
+{
+    unsigned n = p->vparts < VIDEO_PARTS ? p->vparts : VIDEO_PARTS;
+    for (unsigned k = 0; k < n; k++) {
+        int64_t v = p->vpart_us[(p->vparts - 1 - k) % VIDEO_PARTS];
+        if (v <= t_us)
+            return v;
+    }
+    return -1;
+}
+
 /* The video segment holding time t_us, or -1 if none started by then. */
 static int64_t video_msn_at(llhls_publish_t *p, int64_t t_us)
 {
@@ -419,7 +440,11 @@ static int release_audio(llhls_publish_t *p, int all)
                 continue;
             }
         }
-        int r = llhls_track_cut(t, f->t_us, dur_us, 1, boundary, msn, pdt_of(p, f->t_us));
+        int r = 0;
+        if (boundary == 0 && llhls_cutter_follows(&t->cutter, f->t_us, dur_us, video_part_at(p, f->t_us)))
+            r = llhls_track_close_part(t, f->t_us);
+        if (r >= 0)
+            r = llhls_track_cut(t, f->t_us, dur_us, 1, boundary, msn, pdt_of(p, f->t_us));
         if (r >= 0)
             r = llhls_track_add(t, f->data, f->len, f->dts, f->dts, dur_ticks, 1);
         free(f->data);
@@ -647,6 +672,8 @@ int llhls_publish_video(llhls_publish_t *p, uint32_t ts_ms, const uint8_t *body,
     }
     if (llhls_track_msn(t) != before)
         remember_video_start(p, (uint64_t)llhls_track_msn(t), t_us);
+    if (r != LLHLS_CUT_NONE)
+        remember_video_part(p, t_us);
     llhls_buf_reset(&p->pend);
     if ((r = llhls_buf_append(&p->pend, v.data, v.len)) != 0)
         return r;
@@ -672,6 +699,7 @@ int llhls_publish_video(llhls_publish_t *p, uint32_t ts_ms, const uint8_t *body,
             return r;
         }
         p->committed_early = 1;
+        remember_video_part(p, t_us + frame_us);
     }
     return release_audio(p, 0);
 }

@@ -29,11 +29,14 @@ typedef struct rec {
     int first_cut;
     int places;
     /* parts */
+    int independent_exempt; /* a part starting with a sync sample is exempt from 0.85 */
     uint32_t npart;
     int64_t *part_us;
+    int64_t *part_start_us;
     uint8_t *part_sync;  /* starts with a sync sample */
     uint32_t *part_seg;
     int64_t open_ticks;
+    int64_t open_start_us;
     int open_samples;
     int open_sync;
     /* segments */
@@ -53,6 +56,8 @@ static rec_t *rec_new(uint32_t part_target, uint32_t seg_target, uint32_t timesc
     r->part_us = calloc(MAX_PARTS_TOTAL, sizeof(*r->part_us));
     r->part_sync = calloc(MAX_PARTS_TOTAL, 1);
     r->part_seg = calloc(MAX_PARTS_TOTAL, sizeof(*r->part_seg));
+    r->part_start_us = calloc(MAX_PARTS_TOTAL, sizeof(*r->part_start_us));
+    assert_non_null(r->part_start_us);
     assert_non_null(r->part_us);
     assert_non_null(r->part_sync);
     assert_non_null(r->part_seg);
@@ -66,6 +71,7 @@ static void rec_free(rec_t *r)
     free(r->part_us);
     free(r->part_sync);
     free(r->part_seg);
+    free(r->part_start_us);
     free(r);
 }
 
@@ -77,6 +83,7 @@ static void close_part(rec_t *r)
     assert_true(r->nseg > 0);
     int64_t us = r->open_ticks * 1000000 / r->timescale;
     r->part_us[r->npart] = us;
+    r->part_start_us[r->npart] = r->open_start_us;
     r->part_sync[r->npart] = (uint8_t)r->open_sync;
     r->part_seg[r->npart] = r->nseg - 1;
     r->seg_nparts[r->nseg - 1]++;
@@ -102,8 +109,10 @@ static llhls_cut_t rec_place(rec_t *r, int64_t t_us, uint32_t hint_us, int64_t t
         r->seg_first_part[r->nseg] = r->npart;
         r->nseg++;
     }
-    if (r->open_samples == 0)
+    if (r->open_samples == 0) {
         r->open_sync = sync;
+        r->open_start_us = t_us;
+    }
     r->open_samples++;
     r->open_ticks += ticks;
     r->seg_samples[r->nseg - 1]++;
@@ -123,7 +132,7 @@ static void check_parts(const rec_t *r, uint32_t part_target)
             int64_t us = r->part_us[i];
             if (us > (int64_t)part_target)
                 fail_msg("part %u.%u lasts %lld us, over the target %u", s, k, (long long)us, part_target);
-            int exempt = (k == 0 && r->part_sync[i]) || k + 1 == r->seg_nparts[s];
+            int exempt = ((k == 0 || r->independent_exempt) && r->part_sync[i]) || k + 1 == r->seg_nparts[s];
             if (!exempt && us * 100 < (int64_t)part_target * 85)
                 fail_msg("part %u.%u lasts %lld us, under 0.85 x %u", s, k, (long long)us, part_target);
         }
@@ -453,24 +462,75 @@ static void test_cutter_sample_longer_than_target_gets_a_part_of_its_own(void **
     assert_int_equal(llhls_cutter_place(&c, 1000000, 250000, 1, -1), LLHLS_CUT_SEGMENT);
 }
 
+/* Audio that followed the video's parts: aligned with them wherever the
+ * video leaves room, and never a sliver. */
+static void check_audio_follows(const rec_t *ar, const rec_t *vr, uint32_t sr, const rate_t *rate, double gop,
+                                uint32_t dur_us)
+{
+    /* Audio parts that start within one AAC frame of a video part. */
+    uint32_t aligned = 0, j = 0;
+    for (uint32_t i = 0; i < ar->npart; i++) {
+        int64_t a = ar->part_start_us[i];
+        while (j + 1 < vr->npart && vr->part_start_us[j + 1] <= a + dur_us)
+            j++;
+        int64_t d = a - vr->part_start_us[j];
+        if (d >= -(int64_t)dur_us && d <= (int64_t)dur_us)
+            aligned++;
+    }
+    /* Where the video's parts leave an audio part room to reach them (at
+     * most the target less a frame), every audio part does. */
+    int room = 1;
+    for (uint32_t i = 0; i < vr->npart; i++)
+        if (vr->part_us[i] > (int64_t)PART_TARGET - dur_us)
+            room = 0;
+    if (room && aligned != ar->npart)
+        fail_msg("%u Hz at %u/%u fps, %.0f s GOP: %u of %u audio parts start at a video part", sr, rate->num,
+                 rate->den, gop, aligned, ar->npart);
+
+    /* No slivers: a part under half the target is only ever a segment's
+     * last, and then no shorter than the video's last part less a frame. */
+    for (uint32_t s = 0; s + 1 < ar->nseg; s++) {
+        for (uint32_t k = 0; k < ar->seg_nparts[s]; k++) {
+            int64_t us = ar->part_us[ar->seg_first_part[s] + k];
+            if (us * 2 >= (int64_t)PART_TARGET)
+                continue;
+            int64_t vlast = vr->part_us[vr->seg_first_part[s] + vr->seg_nparts[s] - 1];
+            if (k + 1 != ar->seg_nparts[s] || us + dur_us < vlast)
+                fail_msg("%u Hz at %u/%u fps, %.0f s GOP: audio part %u.%u lasts %lld us (video's last part %lld us)",
+                         sr, rate->num, rate->den, gop, s, k, (long long)us, (long long)vlast);
+        }
+    }
+}
+
 /* Audio timed as ingest does: by counting samples, microsecond timestamps,
- * the nominal duration as the hint. */
-static void run_audio_with_video(uint32_t sr, const rate_t *rate, double gop)
+ * the nominal duration as the hint.  follow: each frame is also told where
+ * the video's last part began by then (llhls_cutter_follows), as ingest
+ * does, so audio parts end where the video's do. */
+static void run_audio_with_video(uint32_t sr, const rate_t *rate, double gop, int follow)
 {
     video_sim_t v;
     video_make(&v, rate->num, rate->den, gop, 180.0);
-    rec_t *vr = video_run(&v, PART_TARGET, SEGMENT_TARGET, 0);
+    rec_t *vr = video_run(&v, PART_TARGET, SEGMENT_TARGET, follow);
     rec_t *ar = rec_new(PART_TARGET, SEGMENT_TARGET, sr);
+    /* Every AAC frame is a sync sample: audio parts are INDEPENDENT, which
+     * exempts them from 0.85, and following the video takes them under it. */
+    ar->independent_exempt = follow;
     uint32_t dur_us = (uint32_t)(1024ull * 1000000 / sr);
     int64_t aseg = -1;
-    uint32_t vseg = 0;
+    uint32_t vseg = 0, vpart = 0;
     for (int64_t dts = 0;; dts += 1024) {
         int64_t t_us = dts * 1000000 / sr;
         if (t_us + dur_us > v.t_us[v.n])
             break;
         while (vseg + 1 < vr->nseg && vr->seg_start_us[vseg + 1] <= t_us)
             vseg++;
+        while (vpart + 1 < vr->npart && vr->part_start_us[vpart + 1] <= t_us)
+            vpart++;
         int boundary = (int64_t)vseg != aseg ? 1 : 0;
+        if (follow && !boundary && llhls_cutter_follows(&ar->c, t_us, dur_us, vr->part_start_us[vpart])) {
+            llhls_cutter_close_part(&ar->c, t_us);
+            close_part(ar);
+        }
         llhls_cut_t cut = rec_place(ar, t_us, dur_us, 1024, 1, boundary);
         if (boundary)
             assert_int_equal(cut, LLHLS_CUT_SEGMENT);
@@ -487,19 +547,53 @@ static void run_audio_with_video(uint32_t sr, const rate_t *rate, double gop)
         int64_t d = ar->seg_start_us[s] - vr->seg_start_us[s];
         assert_in_range(d, 0, dur_us + 1);
     }
+    if (follow)
+        check_audio_follows(ar, vr, sr, rate, gop, dur_us);
     rec_free(ar);
     rec_free(vr);
     video_free(&v);
 }
 
-static void test_cutter_audio_follows_video_segments(void **state)
+static void run_audio_matrix(int follow)
 {
-    (void)state;
     static const uint32_t srs[] = {44100, 48000};
     for (size_t si = 0; si < 2; si++)
         for (size_t ri = 0; ri < sizeof(rates) / sizeof(rates[0]); ri++)
             for (size_t gi = 0; gi < sizeof(gops) / sizeof(gops[0]); gi++)
-                run_audio_with_video(srs[si], &rates[ri], gops[gi]);
+                run_audio_with_video(srs[si], &rates[ri], gops[gi], follow);
+}
+
+static void test_cutter_audio_follows_video_segments(void **state)
+{
+    (void)state;
+    run_audio_matrix(0);
+}
+
+static void test_cutter_audio_parts_end_where_the_video_parts_do(void **state)
+{
+    (void)state;
+    run_audio_matrix(1);
+}
+
+static void test_cutter_follows_at_the_first_sample_after_and_never_for_a_sliver(void **state)
+{
+    (void)state;
+    llhls_cutter_t c;
+    llhls_cutter_init(&c, PART_TARGET, SEGMENT_TARGET);
+    const uint32_t d = 21333;
+    assert_false(llhls_cutter_follows(&c, 0, d, 0)); /* nothing placed yet */
+    assert_int_equal(llhls_cutter_place(&c, 0, d, 1, 1), LLHLS_CUT_SEGMENT);
+    /* The video began a part at 300 ms: the frame at 320 ms is the first
+     * at or after it, as a segment boundary there would be. */
+    assert_false(llhls_cutter_follows(&c, 298666, d, 300000));
+    assert_true(llhls_cutter_follows(&c, 320000, d, 300000));
+    assert_false(llhls_cutter_follows(&c, 341333, d, 300000)); /* passed it */
+    assert_false(llhls_cutter_follows(&c, 320000, d, -1));     /* no video part yet */
+    /* The open part began there already. */
+    llhls_cutter_close_part(&c, 320000);
+    assert_false(llhls_cutter_follows(&c, 320000, d, 300000));
+    /* A video part 60 ms after the audio's: too short a part to close. */
+    assert_false(llhls_cutter_follows(&c, 384000, d, 380000));
 }
 
 static void test_cutter_audio_only_segments_last_about_the_target(void **state)
@@ -537,6 +631,8 @@ int main(void)
         cmocka_unit_test(test_cutter_forces_a_segment_rather_than_pass_max_parts),
         cmocka_unit_test(test_cutter_audio_follows_video_segments),
         cmocka_unit_test(test_cutter_audio_only_segments_last_about_the_target),
+        cmocka_unit_test(test_cutter_audio_parts_end_where_the_video_parts_do),
+        cmocka_unit_test(test_cutter_follows_at_the_first_sample_after_and_never_for_a_sliver),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
