@@ -53,7 +53,9 @@ function round(v, digits = 3) {
 
 // Installed before the page's scripts run: as soon as the player sets
 // window.llhlsHls, every fragment or part loaded and appended, and every
-// error, is noted with the time since page load and what is buffered.
+// error, is noted with the time and what is buffered; so is every playlist
+// loaded, with the part it asked for and how long it was held, and every
+// line hls.js logs.
 function recordTimeline() {
     const timeline = [];
     window.llhlsTimeline = timeline;
@@ -65,13 +67,13 @@ function recordTimeline() {
     };
     const note = entry => {
         const video = document.querySelector('video');
-        entry.t = +(performance.now() / 1000).toFixed(3);
+        entry.at = Date.now();
         if (video) {
             entry.playhead = +video.currentTime.toFixed(3);
             entry.buffered = ranges(video.buffered);
         }
         timeline.push(entry);
-        if (timeline.length > 400)
+        if (timeline.length > 3000)
             timeline.shift();
     };
     const media = (data, what) => {
@@ -82,6 +84,22 @@ function recordTimeline() {
             start: f ? +f.start.toFixed(3) : null, duration: f ? +f.duration.toFixed(3) : null,
         };
     };
+    // hls.js's own log, through a subclass that hands every player a logger
+    // writing into the timeline.
+    const log = level => (...args) => note({ what: level, text: args.map(String).join(' ').slice(0, 400) });
+    const logger = { debug: () => {}, log: log('log'), info: log('info'), warn: log('warn'), error: log('error') };
+    let Hls;
+    Object.defineProperty(window, 'Hls', {
+        configurable: true,
+        get: () => Hls,
+        set: H => {
+            Hls = class extends H {
+                constructor(config) {
+                    super({ ...config, debug: logger });
+                }
+            };
+        },
+    });
     let hls;
     Object.defineProperty(window, 'llhlsHls', {
         configurable: true,
@@ -96,7 +114,44 @@ function recordTimeline() {
                     entry.ranges[k] = ranges(d.timeRanges[k]);
                 note(entry);
             });
-            h.on('hlsError', (e, d) => note({ what: 'error', details: d.details, reason: d.reason || null }));
+            const playlist = what => (e, d) => note({
+                what, type: e === 'hlsLevelLoaded' ? 'main' : 'audio',
+                last: d.details.partList && d.details.partList.length ?
+                    d.details.partList[d.details.partList.length - 1].fragment.sn + '.' +
+                    d.details.partList[d.details.partList.length - 1].index : d.details.endSN,
+                directives: d.deliveryDirectives ? [d.deliveryDirectives.msn, d.deliveryDirectives.part] : null,
+                waited: d.stats ? +((d.stats.loading.end - d.stats.loading.start) / 1000).toFixed(3) : null,
+            });
+            h.on('hlsLevelLoaded', playlist('playlist'));
+            h.on('hlsAudioTrackLoaded', playlist('playlist'));
+            const snapshot = () => {
+                const out = [];
+                for (const c of h.networkControllers || []) {
+                    if (!('loadingParts' in c))
+                        continue;
+                    let details = null;
+                    try { details = c.getLevelDetails ? c.getLevelDetails() : null; } catch (e) { details = null; }
+                    if (!details && c.levels && c.trackId !== undefined && c.levels[c.trackId])
+                        details = c.levels[c.trackId].details;
+                    const f = x => x ? { sn: x.sn, start: x.start, end: x.end, dur: x.duration } : null;
+                    out.push({
+                        name: c.logPrefix || c.constructor.name, state: c.state, loadingParts: c.loadingParts,
+                        nextLoadPosition: c.nextLoadPosition, fragPrevious: f(c.fragPrevious), fragCurrent: f(c.fragCurrent),
+                        frags: details ? details.fragments.slice(-3).map(f) : null,
+                        hint: details && details.fragmentHint ? f(details.fragmentHint) : null,
+                        parts: details && details.partList ? details.partList.slice(-10).map(p => [p.fragment.sn + '.' + p.index, +p.start.toFixed(5), +p.duration.toFixed(5), p.loaded ? 1 : 0]) : null,
+                        tracker: c.fragmentTracker && c.fragPrevious ? c.fragmentTracker.getState(c.fragPrevious) : null,
+                    });
+                }
+                return out;
+            };
+            h.on('hlsError', (e, d) => {
+                note({ what: 'error', details: d.details, reason: d.reason || null });
+                if (d.details === 'bufferStalledError') {
+                    note({ what: 'snapshot', controllers: snapshot() });
+                    setTimeout(() => note({ what: 'snapshot', controllers: snapshot() }), 700);
+                }
+            });
         },
     });
 }
@@ -144,6 +199,24 @@ async function run(opts) {
             if (r.status() >= 400)
                 result.errors.push('http: ' + r.status() + ' ' + r.url());
         });
+        // Every request for a playlist or media, when sent and when done.
+        const requested = new Map();
+        const network = [];
+        const stream = r => /\.(m3u8|m4s|mp4)(\?|$)/.test(r.url());
+        page.on('request', r => {
+            if (stream(r))
+                requested.set(r, Date.now());
+        });
+        const finished = why => r => {
+            if (!requested.has(r))
+                return;
+            const path = new URL(r.url());
+            network.push({ at: requested.get(r), what: 'request', url: path.pathname.replace(/.*\//, '') + path.search,
+                           took: (Date.now() - requested.get(r)) / 1000, end: why === 'ok' ? 'ok' : r.failure() ? r.failure().errorText : why });
+            requested.delete(r);
+        };
+        page.on('requestfinished', finished('ok'));
+        page.on('requestfailed', finished('failed'));
         page.on('requestfailed', r => {
             // Aborted requests are hls.js cancelling a load it no longer needs.
             const why = r.failure() ? r.failure().errorText : '';
@@ -191,7 +264,11 @@ async function run(opts) {
         } else {
             result.errors.push('window.llhlsStats is missing: the player script did not run');
         }
-        result.timeline = await page.evaluate(() => window.llhlsTimeline || []);
+        for (const [r, at] of requested)
+            network.push({ at, what: 'request', url: r.url().replace(/.*\//, ''), end: 'pending' });
+        const timeline = [...await page.evaluate(() => window.llhlsTimeline || []), ...network];
+        timeline.sort((a, b) => a.at - b.at);
+        result.timeline = timeline.map(({ at, ...e }) => ({ t: (at - loadedAt) / 1000, ...e }));
         if (opts.screenshot)
             await page.screenshot({ path: opts.screenshot });
     } finally {
@@ -210,8 +287,8 @@ try {
 }
 try {
     const result = await run(opts);
-    console.log(JSON.stringify(result));
-    process.exit(0);
+    // A pipe takes stdout asynchronously: exit only once the line is out.
+    process.stdout.write(JSON.stringify(result) + '\n', () => process.exit(0));
 } catch (e) {
     console.log(JSON.stringify({ started: false, errors: ['browser: ' + (e && e.message ? e.message : String(e))] }));
     process.exit(1);
