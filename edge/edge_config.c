@@ -41,6 +41,7 @@ const char llhls_edge_config_embedded[] =
     "  upstream_response: 10s       # non-blocking requests only\n"
     "  client_idle: 30s\n"
     "  client_send: 20s             # a stalled response is cut off\n"
+    "  tls_handshake: 10s           # a TLS handshake not done by then is dropped\n"
     "  origin_probe: 2s             # how often a down origin is retried\n"
     "limits:\n"
     "  max_connections: 20000\n"
@@ -64,6 +65,7 @@ typedef enum {
     KEY_UPSTREAM_RESPONSE,
     KEY_CLIENT_IDLE,
     KEY_CLIENT_SEND,
+    KEY_TLS_HANDSHAKE,
     KEY_ORIGIN_PROBE,
     KEY_MAX_CONNECTIONS,
     KEY_MAX_HELD,
@@ -94,6 +96,7 @@ static const key_def_t keys[KEY_COUNT] = {
     [KEY_UPSTREAM_RESPONSE] = {"timeouts", "upstream_response", NULL, KIND_DURATION, US_PER_S / 10, 600 * US_PER_S},
     [KEY_CLIENT_IDLE] = {"timeouts", "client_idle", NULL, KIND_DURATION, 1 * US_PER_S, 3600 * US_PER_S},
     [KEY_CLIENT_SEND] = {"timeouts", "client_send", NULL, KIND_DURATION, 1 * US_PER_S, 3600 * US_PER_S},
+    [KEY_TLS_HANDSHAKE] = {"timeouts", "tls_handshake", NULL, KIND_DURATION, 1 * US_PER_S, 600 * US_PER_S},
     [KEY_ORIGIN_PROBE] = {"timeouts", "origin_probe", NULL, KIND_DURATION, US_PER_S / 10, 600 * US_PER_S},
     [KEY_MAX_CONNECTIONS] = {"limits", "max_connections", NULL, KIND_COUNT, 1, 1000000},
     [KEY_MAX_HELD] = {"limits", "max_held", NULL, KIND_COUNT, 1, 1000000},
@@ -264,6 +267,7 @@ static int apply_value(llhls_edge_config_t *c, key_id_t k, const char *text, cha
     case KEY_UPSTREAM_RESPONSE: c->upstream_timeout_ms = (uint32_t)(v / 1000); break;
     case KEY_CLIENT_IDLE: c->client_idle_timeout_ms = (uint32_t)(v / 1000); break;
     case KEY_CLIENT_SEND: c->client_send_timeout_ms = (uint32_t)(v / 1000); break;
+    case KEY_TLS_HANDSHAKE: c->tls_handshake_timeout_ms = (uint32_t)(v / 1000); break;
     case KEY_ORIGIN_PROBE: c->probe_interval_ms = (uint32_t)(v / 1000); break;
     case KEY_REPORT_INTERVAL: c->report_interval_ms = (uint32_t)(v / 1000); break;
     case KEY_MAX_CONNECTIONS: c->max_connections = (uint32_t)v; break;

@@ -41,6 +41,7 @@ typedef struct llhls_edge_config {
     uint32_t upstream_timeout_ms;         /* timeouts.upstream_response: 10s (non-blocking requests) */
     uint32_t client_idle_timeout_ms;      /* timeouts.client_idle: 30s */
     uint32_t client_send_timeout_ms;      /* timeouts.client_send: 20s without progress on a response */
+    uint32_t tls_handshake_timeout_ms;    /* timeouts.tls_handshake: 10s for a TLS handshake to finish */
     uint32_t probe_interval_ms;           /* timeouts.origin_probe: 2s, for origins marked down */
     uint32_t max_connections;             /* limits.max_connections: 20000 */
     uint32_t max_held;                    /* limits.max_held: 50000 held blocking requests per edge */

@@ -135,6 +135,7 @@ static void note_restart_keys(const llhls_edge_config_t *a, const llhls_edge_con
         {a->upstream_timeout_ms != b->upstream_timeout_ms, "timeouts.upstream_response"},
         {a->client_idle_timeout_ms != b->client_idle_timeout_ms, "timeouts.client_idle"},
         {a->client_send_timeout_ms != b->client_send_timeout_ms, "timeouts.client_send"},
+        {a->tls_handshake_timeout_ms != b->tls_handshake_timeout_ms, "timeouts.tls_handshake"},
         {a->probe_interval_ms != b->probe_interval_ms, "timeouts.origin_probe"},
         {strcmp(a->access_log, b->access_log) != 0, "log.access"},
     };

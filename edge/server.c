@@ -641,6 +641,7 @@ int llhls_worker_init(llhls_worker_t *w, llhls_edge_t *e, size_t index)
     w->h2oconf.server_name = h2o_iovec_init(H2O_STRLIT("llhls-edge"));
     w->h2oconf.http2.idle_timeout = e->cfg.client_idle_timeout_ms;
     w->h2oconf.http1.req_timeout = e->cfg.client_idle_timeout_ms;
+    w->h2oconf.handshake_timeout = e->cfg.tls_handshake_timeout_ms;
     h2o_hostconf_t *host = h2o_config_register_host(&w->h2oconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
     h2o_handler_t *handler = h2o_create_handler(path, sizeof(*handler));

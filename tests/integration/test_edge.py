@@ -2,7 +2,6 @@
 however many players wait, HTTP/2 over TLS with ALPN, failover between
 origins, a parent tier, config reload, and its own /metrics."""
 import contextlib
-import os
 import signal
 import subprocess
 import threading
@@ -120,6 +119,33 @@ def test_h2_over_tls_with_alpn(live, tls_pair):
         r = curl_get('https://127.0.0.1:%d%s' % (https[0], VIDEO), extra=['-k', '--http2'])
         assert r.status == 200 and r.http_version == '2'
         assert r.body.startswith(b'#EXTM3U')
+    finally:
+        e.close()
+
+
+def test_a_tls_handshake_not_done_in_time_is_dropped(live, tls_pair, tmp_path):
+    """A client that connects to the TLS listener and never says hello is
+    closed after timeouts.tls_handshake, long before timeouts.client_idle
+    (30 s); the edge goes on serving TLS."""
+    import socket
+    crt, key = tls_pair
+    conf = tmp_path / 'edge.yaml'
+    conf.write_text('origins:\n  - %s\ntimeouts:\n  tls_handshake: 1s\n' % live.url(''))
+    e = Edge([], args=['-c', str(conf), '--listen', '127.0.0.1:0', '--tls-cert', crt, '--tls-key', key])
+    try:
+        https = [p for kind, p in e.ports if kind == 'https']
+        assert https, e.log_text()
+        s = socket.create_connection(('127.0.0.1', https[0]), timeout=10)
+        try:
+            t0 = time.monotonic()
+            _, closed = read_until_closed(s, 8)
+            elapsed = time.monotonic() - t0
+        finally:
+            s.close()
+        assert closed, 'the connection stayed open'
+        assert 0.9 <= elapsed <= 4, elapsed
+        r = curl_get('https://127.0.0.1:%d%s' % (https[0], VIDEO), extra=['-k', '--http2'])
+        assert r.status == 200 and r.http_version == '2'
     finally:
         e.close()
 

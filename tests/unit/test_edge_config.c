@@ -98,6 +98,7 @@ static void assert_documented_defaults(const llhls_edge_config_t *c)
     assert_int_equal(c->upstream_timeout_ms, 10000);
     assert_int_equal(c->client_idle_timeout_ms, 30000);
     assert_int_equal(c->client_send_timeout_ms, 20000);
+    assert_int_equal(c->tls_handshake_timeout_ms, 10000);
     assert_int_equal(c->probe_interval_ms, 2000);
     assert_int_equal(c->max_connections, 20000);
     assert_int_equal(c->max_held, 50000);
@@ -160,6 +161,7 @@ static void test_edge_config_yaml_sets_every_key(void **state)
                      "  upstream_connect: 500ms\n"
                      "  upstream_response: 4.5\n"
                      "  client_idle: 90s\n"
+                     "  tls_handshake: 30s\n"
                      "  origin_probe: 0.25s\n"
                      "limits:\n"
                      "  max_connections: 100\n"
@@ -183,6 +185,7 @@ static void test_edge_config_yaml_sets_every_key(void **state)
     assert_int_equal(c.upstream_connect_timeout_ms, 500);
     assert_int_equal(c.upstream_timeout_ms, 4500);
     assert_int_equal(c.client_idle_timeout_ms, 90000);
+    assert_int_equal(c.tls_handshake_timeout_ms, 30000);
     assert_int_equal(c.probe_interval_ms, 250);
     assert_int_equal(c.max_connections, 100);
     assert_int_equal(c.max_held, 300);
@@ -408,7 +411,7 @@ static void test_edge_config_rejects_unknown_keys_everywhere(void **state)
                       "log or report)");
     expect_yaml_error("timeouts:\n  client_idle: 5s\n  idle: 5s\n",
                       "edge.yaml:3: timeouts.idle: unknown key (timeouts has upstream_connect, upstream_response, "
-                      "client_idle, client_send, origin_probe)");
+                      "client_idle, client_send, tls_handshake, origin_probe)");
     expect_yaml_error("cache:\n  max: 1GiB\n", "edge.yaml:2: cache.max: unknown key (cache has size)");
     expect_yaml_error("log:\n  file: x\n", "edge.yaml:2: log.file: unknown key (log has level, access)");
     expect_yaml_error("limits:\n  max_held_per_conn: 2\n",
@@ -530,6 +533,8 @@ static void test_edge_config_rejects_values_out_of_bounds(void **state)
                       "edge.yaml:2: timeouts.upstream_connect: expected a duration from 0.1 s to 60 s, got '50ms'");
     expect_yaml_error("timeouts:\n  upstream_response: 601\n",
                       "edge.yaml:2: timeouts.upstream_response: expected a duration from 0.1 s to 600 s, got '601'");
+    expect_yaml_error("timeouts:\n  tls_handshake: 500ms\n",
+                      "edge.yaml:2: timeouts.tls_handshake: expected a duration from 1 s to 600 s, got '500ms'");
     expect_yaml_error("timeouts:\n  client_idle: 0.5s\n",
                       "edge.yaml:2: timeouts.client_idle: expected a duration from 1 s to 3600 s, got '0.5s'");
     expect_yaml_error("timeouts:\n  origin_probe: soon\n",
