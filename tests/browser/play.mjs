@@ -114,24 +114,26 @@ function recordTimeline() {
                     entry.ranges[k] = ranges(d.timeRanges[k]);
                 note(entry);
             });
-            const playlist = what => (e, d) => note({
-                what, type: e === 'hlsLevelLoaded' ? 'main' : 'audio',
-                last: d.details.partList && d.details.partList.length ?
-                    d.details.partList[d.details.partList.length - 1].fragment.sn + '.' +
-                    d.details.partList[d.details.partList.length - 1].index : d.details.endSN,
-                directives: d.deliveryDirectives ? [d.deliveryDirectives.msn, d.deliveryDirectives.part] : null,
-                waited: d.stats ? +((d.stats.loading.end - d.stats.loading.start) / 1000).toFixed(3) : null,
-            });
-            h.on('hlsLevelLoaded', playlist('playlist'));
-            h.on('hlsAudioTrackLoaded', playlist('playlist'));
+            const playlist = (e, d) => {
+                const parts = d.details.partList || [];
+                const last = parts[parts.length - 1];
+                note({
+                    what: 'playlist', type: e === 'hlsLevelLoaded' ? 'main' : 'audio',
+                    last: last ? last.fragment.sn + '.' + last.index : d.details.endSN,
+                    directives: d.deliveryDirectives ? [d.deliveryDirectives.msn, d.deliveryDirectives.part] : null,
+                    waited: d.stats ? +((d.stats.loading.end - d.stats.loading.start) / 1000).toFixed(3) : null,
+                });
+            };
+            h.on('hlsLevelLoaded', playlist);
+            h.on('hlsAudioTrackLoaded', playlist);
             const snapshot = () => {
                 const out = [];
                 for (const c of h.networkControllers || []) {
                     if (!('loadingParts' in c))
                         continue;
-                    let details = null;
-                    try { details = c.getLevelDetails ? c.getLevelDetails() : null; } catch (e) { details = null; }
-                    if (!details && c.levels && c.trackId !== undefined && c.levels[c.trackId])
+                    // The main controller has getLevelDetails(); the audio one keeps its track in levels[trackId].
+                    let details = c.getLevelDetails ? c.getLevelDetails() : null;
+                    if (!details && c.levels && c.levels[c.trackId])
                         details = c.levels[c.trackId].details;
                     const f = x => x ? { sn: x.sn, start: x.start, end: x.end, dur: x.duration } : null;
                     out.push({
